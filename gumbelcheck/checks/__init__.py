@@ -1,0 +1,1 @@
+"""The checks: each combines a sampler, the block engine and a statistical test."""

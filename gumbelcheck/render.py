@@ -1,0 +1,113 @@
+"""Rich renderings of results for the terminal (the CLI's only view code)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from gumbelcheck.checks.maxtrick import MaxTrickResult
+    from gumbelcheck.suite import SuiteResult
+
+
+def fmt_p(pvalue: float, log10_pvalue: float) -> str:
+    """A p-value for people: ``0.853``, ``3.2e-12``, or ``10^-17686.2`` once it underflows."""
+    if math.isnan(pvalue):
+        return "-"
+    if pvalue >= 1e-4:
+        return f"{pvalue:.3g}"
+    if pvalue > 1e-300:
+        return f"{pvalue:.2e}"
+    return f"10^{log10_pvalue:.1f}" if math.isfinite(log10_pvalue) else "0"
+
+
+def fmt_float(value: float, digits: int = 4) -> str:
+    """A float in general format, ``-`` for NaN."""
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
+
+
+def _count(value: float) -> str:
+    """An expected count: grouped digits when large, four significant digits when small."""
+    return f"{value:,.0f}" if value >= 1e4 else f"{value:.4g}"
+
+
+def verdict_text(passed: bool) -> Text:
+    """PASS in green or FAIL in red."""
+    return Text("PASS", style="bold green") if passed else Text("FAIL", style="bold red")
+
+
+def maxtrick(result: MaxTrickResult) -> RenderableType:
+    """Verdict, test and the per-category table of a Gumbel-Max check."""
+    g = result.gof
+    frame = result.to_frame()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("cat", "pi", "expected", "observed", "fraction", "99% Wilson CI", "resid", "test"):
+        table.add_column(name, justify="left" if name == "test" else "right", no_wrap=True)
+    for row in frame.itertuples(index=False):
+        test = row.bin_test
+        if not math.isnan(row.bin_pvalue):
+            test = f"{test} p={fmt_p(row.bin_pvalue, math.log10(max(row.bin_pvalue, 1e-320)))}"
+        zero_hit = row.pi == 0 and row.observed > 0
+        table.add_row(
+            str(row.category),
+            f"{row.pi:.6g}",
+            _count(row.expected),
+            Text(f"{row.observed:,}", style="bold red" if zero_hit else ""),
+            f"{row.fraction:.6g}",
+            f"{row.fraction_low99:.5g} - {row.fraction_high99:.5g}",
+            fmt_float(row.residual, 3),
+            test,
+        )
+    head = Text.assemble(
+        ("gumbelcheck maxtrick", "bold"),
+        f"  N = {result.samples:,}  noise = {result.noise}  seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+    )
+    df = "-" if g.df is None else str(g.df)
+    test_line = Text.assemble(
+        ("test: ", "bold"),
+        f"{g.test} (rule: {g.rule})  statistic = {fmt_float(g.statistic, 6)}  df = {df}  "
+        f"p = {fmt_p(g.pvalue, g.log10_pvalue)}  log10 p = {g.log10_pvalue:.4g}  "
+        f"alpha = {g.alpha:g}",
+    )
+    effect = Text.assemble(
+        ("effect size: ", "bold"),
+        f"total variation = {g.tv_distance:.3g}  Cohen's w = {g.cohen_w:.3g}",
+    )
+    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    if g.reason:
+        verdict.append(f"  ({g.reason})")
+    return Group(head, table, test_line, effect, verdict)
+
+
+def suite(result: SuiteResult) -> RenderableType:
+    """One line per check and the overall verdict."""
+    table = Table(title="gumbelcheck suite", title_justify="left", box=box.SIMPLE_HEAD)
+    for name in ("check", "verdict", "N", "rule", "statistic", "df", "p", "effect", "seconds"):
+        justify = "left" if name in ("check", "rule") else "right"
+        table.add_column(name, justify=justify, no_wrap=True)
+    for entry in result.entries:
+        row = entry.row()
+        table.add_row(
+            entry.name,
+            verdict_text(entry.result.passed),
+            f"{row['samples']:,}",
+            row["rule"],
+            fmt_float(row["statistic"], 5),
+            "-" if row["df"] is None else str(row["df"]),
+            fmt_p(row["pvalue"], row["log10_pvalue"]),
+            f"TV {row['tv_distance']:.2g}",
+            f"{entry.seconds:.2f}",
+        )
+    failed = [e.name for e in result.entries if not e.result.passed]
+    verdict = Text.assemble(("suite verdict: ", "bold"), verdict_text(result.passed))
+    verdict.append(f"  {len(result.entries) - len(failed)}/{len(result.entries)} checks passed")
+    if failed:
+        verdict.append(f"; failed: {', '.join(failed)}")
+    return Group(table, verdict)

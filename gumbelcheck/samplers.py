@@ -1,0 +1,167 @@
+"""Gumbel-max samplers: the exact ones the tool verifies, and deliberately wrong ones.
+
+A sampler maps a block's generator, the categorical distribution and a sample count to the
+sampled category indices. Every exact sampler draws the block's uniforms the same way, an
+``n x k`` float64 array in sample-major order, so from the same generator the reference
+formula and the exponential race give the same samples.
+
+Exact samplers
+--------------
+``race`` (default)
+    The exponential race: argmax_i ln(U_i) / pi_i, with U_i uniform on (0, 1]. Since
+    E_i = -ln U_i ~ Exp(1), this is argmax_i pi_i / E_i = argmax_i (ln pi_i - ln E_i), the
+    Gumbel-max with g_i = -ln E_i. One logarithm per number instead of two: the fastest exact
+    form, and from the same uniforms it picks the same category as the reference formula.
+``reference``
+    The literal formula argmax_i(ln pi_i + g_i), g_i = -ln(-ln U_i), with U_i on the open
+    interval (0, 1): U = 1 - random() lies in (0, 1], and the 2**-53-probability value 1 is
+    redrawn, so no logarithm ever sees 0.
+``numpy``
+    argmax_i(ln pi_i + g_i) with g_i from ``numpy.random.Generator.gumbel``.
+
+Negative controls (must be rejected)
+------------------------------------
+``gaussian``  standard normal noise instead of Gumbel noise;
+``gumbel-scale-2``  Gumbel noise with scale 2, which samples proportional to sqrt(pi);
+``noise-on-pi``  Gumbel noise added to pi instead of ln pi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gumbelcheck.parsing import Categorical
+
+Draw = Callable[[np.random.Generator, Categorical, int], NDArray[np.intp]]
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """A named way to draw Gumbel-max samples.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used on the command line and in reports.
+    exact : bool
+        True when the sampler draws from Categorical(pi) exactly (up to float64 rounding).
+    description : str
+        One line for help texts and reports.
+    draw : callable
+        ``draw(rng, dist, n)`` returns ``n`` category indices.
+    """
+
+    name: str
+    exact: bool
+    description: str
+    draw: Draw
+
+
+def uniforms(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
+    """``n x k`` uniforms on (0, 1]: ``1 - random()``, so a logarithm never sees 0."""
+    u = rng.random((n, k))
+    np.subtract(1.0, u, out=u)
+    return u
+
+
+def open_uniforms(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
+    """``n x k`` uniforms on the open interval (0, 1): :func:`uniforms` with 1.0 redrawn."""
+    u = uniforms(rng, n, k)
+    ones = u == 1.0
+    while ones.any():
+        u[ones] = 1.0 - rng.random(int(ones.sum()))
+        ones = u == 1.0
+    return u
+
+
+def gumbel_noise(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
+    """``n x k`` standard Gumbel variates by the reference formula ``-ln(-ln U)``."""
+    g = open_uniforms(rng, n, k)
+    np.log(g, out=g)
+    np.negative(g, out=g)
+    np.log(g, out=g)
+    np.negative(g, out=g)
+    return g
+
+
+def argmax(scores: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Row-wise argmax of an ``n x k`` score array."""
+    return np.argmax(scores, axis=1)
+
+
+def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = uniforms(rng, n, dist.k)
+    np.log(scores, out=scores)  # -E_i, in [-37.4, 0]
+    support = dist.support
+    with np.errstate(over="ignore"):
+        inverse = np.where(support, 1.0 / np.where(support, dist.p, 1.0), 0.0)
+    if np.isfinite(inverse).all():
+        scores *= inverse
+    else:  # subnormal probabilities: divide, so that 0 * inf never makes a NaN
+        np.divide(scores, np.where(support, dist.p, 1.0), out=scores)
+    if not support.all():
+        scores[:, ~support] = -np.inf
+    return argmax(scores)
+
+
+def _reference(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = gumbel_noise(rng, n, dist.k)
+    scores += dist.logp
+    return argmax(scores)
+
+
+def _numpy_gumbel(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = rng.gumbel(size=(n, dist.k))
+    scores += dist.logp
+    return argmax(scores)
+
+
+def _gaussian(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = rng.standard_normal((n, dist.k))
+    scores += dist.logp
+    return argmax(scores)
+
+
+def _gumbel_scale_2(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = gumbel_noise(rng, n, dist.k)
+    scores *= 2.0
+    scores += dist.logp
+    return argmax(scores)
+
+
+def _noise_on_pi(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    scores = gumbel_noise(rng, n, dist.k)
+    scores += dist.p
+    return argmax(scores)
+
+
+SAMPLERS: dict[str, Sampler] = {
+    s.name: s
+    for s in (
+        Sampler("race", True, "exponential race argmax ln(U)/pi (default, fastest exact)", _race),
+        Sampler("reference", True, "literal argmax(ln pi + g), g = -ln(-ln U)", _reference),
+        Sampler("numpy", True, "argmax(ln pi + g), g from numpy Generator.gumbel", _numpy_gumbel),
+        Sampler("gaussian", False, "WRONG: standard normal noise instead of Gumbel", _gaussian),
+        Sampler("gumbel-scale-2", False, "WRONG: Gumbel noise with scale 2", _gumbel_scale_2),
+        Sampler("noise-on-pi", False, "WRONG: Gumbel noise added to pi, not ln pi", _noise_on_pi),
+    )
+}
+
+#: The sampler used when none is named.
+DEFAULT_SAMPLER = "race"
+
+
+def get_sampler(name: str) -> Sampler:
+    """Look a sampler up by name; raises InputError naming the choices."""
+    from gumbelcheck.errors import InputError
+
+    try:
+        return SAMPLERS[name]
+    except KeyError:
+        raise InputError(
+            f"--noise {name!r} is not known; choose one of {', '.join(SAMPLERS)}"
+        ) from None

@@ -1,0 +1,406 @@
+"""Goodness-of-fit machinery for categorical counts.
+
+The decision rule, in order:
+
+``single-category``
+    Only one category has positive probability: no test, every draw must land there.
+``cochran``
+    Cochran's rule holds (every expected count >= 5, or every one >= 1 with at most 20 %
+    below 5): Pearson's chi-square over the full support (categories never drawn included)
+    decides; the G-test is reported beside it.
+``exact-multinomial``
+    Cochran's rule fails and N < 10,000 (or no expected count reaches 5): a Monte Carlo
+    exact multinomial test, the null distribution of Pearson's statistic simulated from
+    seeded multinomial draws; p = (1 + #{X2* >= X2}) / (1 + R), R = 100,000.
+``rare-bins-binomial``
+    Cochran's rule fails at larger N because some categories are rare: every rare bin
+    (expected count < 5) gets an exact two-sided binomial test of its own, and Pearson's
+    chi-square covers the common bins (with the rare ones pooled into one bin when their
+    expected total reaches 5, otherwise conditionally on the common bins' total). The check's
+    p-value is the Bonferroni-adjusted minimum of these, so rare categories are tested
+    individually instead of being hidden in a pool.
+
+Draws on a zero-probability category are a hard failure under every rule.
+p-values that underflow float64 keep an exact log10 (see :func:`log_chi2_sf`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from gumbelcheck.engine import block_generator
+
+LN10 = math.log(10.0)
+
+#: Below this natural-log p-value scipy's tails lose accuracy; exact fallbacks take over.
+_LOG_UNDERFLOW = -600.0
+
+#: Below this N, when Cochran's rule fails, the exact multinomial test decides.
+MULTINOMIAL_MAX_N = 10_000
+
+#: Replicates of the Monte Carlo exact multinomial test.
+MULTINOMIAL_REPLICATES = 100_000
+
+#: spawn_key of the generator used by the Monte Carlo test (beyond any block index).
+STATS_STREAM = 2**63
+
+
+@dataclass(frozen=True, kw_only=True)
+class TestResult:
+    """One hypothesis test.
+
+    Attributes
+    ----------
+    name : str
+        Which test (``pearson-chi2``, ``g-test``, ``exact-binomial[i]``, ...).
+    statistic : float
+        The test statistic (the observed count for binomial tests).
+    df : int or None
+        Degrees of freedom for chi-square tests.
+    pvalue : float
+        The p-value; may underflow to 0.
+    log10_pvalue : float
+        log10 of the p-value, exact also where ``pvalue`` underflows.
+    """
+
+    name: str
+    statistic: float
+    df: int | None
+    pvalue: float
+    log10_pvalue: float
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CategoricalGof:
+    """Goodness of fit of categorical counts to a probability vector.
+
+    Attributes
+    ----------
+    rule : str
+        Which decision rule applied (see the module docstring).
+    test : str
+        Name of the deciding test.
+    statistic, df, pvalue, log10_pvalue
+        Of the deciding test; under ``rare-bins-binomial`` the p-value is Bonferroni-adjusted
+        over all its tests and the statistic is the coarse Pearson statistic.
+    alpha : float
+        Significance level.
+    passed : bool
+        False when the p-value is below alpha or a zero-probability category was drawn.
+    reason : str
+        Why the check failed (empty when it passed).
+    tests : tuple of TestResult
+        Every test computed.
+    expected, residual, fraction, fraction_low, fraction_high, bin_pvalue : ndarray
+        Per category: expected count, standardized residual (O - E) / sqrt(E (1 - p)),
+        observed fraction with its 99 % Wilson interval, exact binomial p-value of the bin
+        (NaN for bins not tested on their own).
+    bin_test : tuple of str
+        Per category: ``chi2``, ``binomial``, ``multinomial``, ``zero-probability`` or ``none``.
+    tv_distance : float
+        Total-variation distance 0.5 * sum |O/N - pi|.
+    cohen_w : float
+        Cohen's w = sqrt(sum over the support of (O/N - pi)^2 / pi).
+    zero_probability_draws : int
+        Draws that landed on categories of probability 0.
+    """
+
+    rule: str
+    test: str
+    statistic: float
+    df: int | None
+    pvalue: float
+    log10_pvalue: float
+    alpha: float
+    passed: bool
+    reason: str
+    tests: tuple[TestResult, ...]
+    expected: NDArray[np.float64]
+    residual: NDArray[np.float64]
+    fraction: NDArray[np.float64]
+    fraction_low: NDArray[np.float64]
+    fraction_high: NDArray[np.float64]
+    bin_pvalue: NDArray[np.float64]
+    bin_test: tuple[str, ...]
+    tv_distance: float
+    cohen_w: float
+    zero_probability_draws: int
+
+
+def log_chi2_sf(x: float, df: int) -> float:
+    """Natural log of the chi-square survival function, exact where sf underflows.
+
+    scipy's ``chi2.logsf`` returns -inf once sf underflows (x ~ 1500 for small df); there
+    the regularized upper incomplete gamma Q(df/2, x/2) is evaluated with mpmath, whose
+    exponent range is unbounded.
+    """
+    if x <= 0:
+        return 0.0
+    value = float(stats.chi2.logsf(x, df))
+    if value > _LOG_UNDERFLOW:
+        return value
+    import mpmath
+
+    return float(mpmath.log(mpmath.gammainc(df / 2, x / 2, mpmath.inf, regularized=True)))
+
+
+def log_binom_tail(x: int, n: int, p: float, *, upper: bool) -> float:
+    """Natural log of P(X >= x) (``upper``) or P(X <= x) for X ~ Binomial(n, p).
+
+    Uses scipy where its value is a normal float and otherwise sums the tail in log space
+    from the pmf at ``x`` (ratios of consecutive terms), which converges fast exactly there.
+    """
+    if upper and x <= 0:
+        return 0.0
+    if not upper and x >= n:
+        return 0.0
+    tail = stats.binom.logsf(x - 1, n, p) if upper else stats.binom.logcdf(x, n, p)
+    value = float(tail)
+    if value > _LOG_UNDERFLOW:
+        return value
+    if (upper and x > n) or (not upper and x < 0):
+        return -math.inf
+    odds = p / (1.0 - p)
+    term, total, j = 1.0, 1.0, 0
+    while term > 1e-17 * total:
+        if upper:
+            if x + j >= n:
+                break
+            term *= (n - x - j) / (x + j + 1) * odds
+        else:
+            if x - j <= 0:
+                break
+            term *= (x - j) / (n - x + j + 1) / odds
+        total += term
+        j += 1
+    return float(stats.binom.logpmf(x, n, p)) + math.log(total)
+
+
+def binomial_test(x: int, n: int, p: float) -> tuple[float, float]:
+    """Exact two-sided binomial test, doubling the smaller tail; returns (p, log10 p)."""
+    log_tail = min(log_binom_tail(x, n, p, upper=False), log_binom_tail(x, n, p, upper=True))
+    log_p = min(0.0, math.log(2.0) + log_tail)
+    return math.exp(log_p), log_p / LN10
+
+
+def wilson_interval(
+    count: NDArray[np.int64], n: int, confidence: float = 0.99
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Wilson score interval for binomial proportions ``count / n``."""
+    z = float(stats.norm.isf((1.0 - confidence) / 2.0))
+    phat = count / n
+    denominator = 1.0 + z * z / n
+    center = (phat + z * z / (2 * n)) / denominator
+    half = z * np.sqrt(phat * (1.0 - phat) / n + z * z / (4.0 * n * n)) / denominator
+    return np.clip(center - half, 0.0, 1.0), np.clip(center + half, 0.0, 1.0)
+
+
+def pearson_statistic(observed: NDArray[np.int64], expected: NDArray[np.float64]) -> float:
+    """Pearson's X^2 = sum (O - E)^2 / E."""
+    return float(np.sum((observed - expected) ** 2 / expected))
+
+
+def g_statistic(observed: NDArray[np.int64], expected: NDArray[np.float64]) -> float:
+    """The likelihood-ratio statistic G = 2 sum O ln(O / E), with 0 ln 0 = 0."""
+    return float(2.0 * np.sum(special.xlogy(observed, observed / expected)))
+
+
+def chi2_test(name: str, statistic: float, df: int) -> TestResult:
+    """A chi-square test result with an exact log10 p-value."""
+    log_p = log_chi2_sf(statistic, df)
+    return TestResult(
+        name=name, statistic=statistic, df=df, pvalue=math.exp(log_p), log10_pvalue=log_p / LN10
+    )
+
+
+def cochran_holds(expected: NDArray[np.float64]) -> bool:
+    """Cochran's rule: all expected >= 5, or all >= 1 with at most 20 % below 5."""
+    if np.all(expected >= 5):
+        return True
+    return bool(np.all(expected >= 1) and np.mean(expected < 5) <= 0.2)
+
+
+def multinomial_mc_test(
+    observed: NDArray[np.int64],
+    p: NDArray[np.float64],
+    seed: int,
+    replicates: int = MULTINOMIAL_REPLICATES,
+) -> TestResult:
+    """Monte Carlo exact multinomial test with Pearson's statistic (seeded, reproducible)."""
+    n = int(observed.sum())
+    expected = n * p
+    x2 = pearson_statistic(observed, expected)
+    rng = block_generator(seed, STATS_STREAM)
+    at_least = 0
+    batch = max(1, min(replicates, 2**22 // p.size))
+    done = 0
+    while done < replicates:
+        size = min(batch, replicates - done)
+        sims = rng.multinomial(n, p, size=size)
+        x2_sim = np.sum((sims - expected) ** 2 / expected, axis=1)
+        at_least += int(np.count_nonzero(x2_sim >= x2 * (1.0 - 1e-12)))
+        done += size
+    pvalue = (1 + at_least) / (1 + replicates)
+    return TestResult(
+        name="exact-multinomial-mc",
+        statistic=x2,
+        df=None,
+        pvalue=pvalue,
+        log10_pvalue=math.log10(pvalue),
+    )
+
+
+def categorical_gof(
+    counts: NDArray[np.int64], p: NDArray[np.float64], *, alpha: float, seed: int
+) -> CategoricalGof:
+    """Test counts of N draws against Categorical(p) over the full support.
+
+    Parameters
+    ----------
+    counts : ndarray of int
+        Draws per category, zero-probability categories included.
+    p : ndarray
+        Category probabilities summing to 1.
+    alpha : float
+        Significance level.
+    seed : int
+        Seed for the Monte Carlo exact test (used only under the ``exact-multinomial`` rule).
+
+    Returns
+    -------
+    CategoricalGof
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    k = p.size
+    support = p > 0
+    expected = n * p
+    zero_draws = int(counts[~support].sum())
+    fraction = counts / n
+    low, high = wilson_interval(counts, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        residual = np.where(
+            support & (p < 1), (counts - expected) / np.sqrt(expected * (1.0 - p)), np.nan
+        )
+    bin_pvalue = np.full(k, np.nan)
+    bin_test = np.where(support, "chi2", "zero-probability").astype(object)
+    o, e, ps = counts[support], expected[support], p[support]
+    tests: list[TestResult] = []
+
+    if support.sum() == 1:
+        rule = "single-category"
+        bin_test[support] = "none"
+        # Nothing to test: the only verdict is whether every draw landed in the support.
+        decision = TestResult(
+            name="none", statistic=math.nan, df=None, pvalue=1.0, log10_pvalue=0.0
+        )
+    elif cochran_holds(e):
+        rule = "cochran"
+        df = int(support.sum()) - 1
+        decision = chi2_test("pearson-chi2", pearson_statistic(o, e), df)
+        tests = [decision, chi2_test("g-test", g_statistic(o, e), df)]
+    elif n < MULTINOMIAL_MAX_N or np.all(e < 5):
+        rule = "exact-multinomial"
+        bin_test[support] = "multinomial"
+        decision = multinomial_mc_test(o, ps / ps.sum(), seed)
+        tests = [decision]
+    else:
+        rule = "rare-bins-binomial"
+        decision, tests = _rare_bins(counts, p, support, e < 5, bin_pvalue, bin_test)
+
+    reasons = []
+    if zero_draws:
+        reasons.append(f"{zero_draws} draws on zero-probability categories")
+    if decision.log10_pvalue < math.log10(alpha):
+        reasons.append(f"{decision.name} p = {_fmt_p(decision)} < alpha = {alpha:g}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cohen_w = float(np.sqrt(np.sum((fraction[support] - ps) ** 2 / ps)))
+    return CategoricalGof(
+        rule=rule,
+        test=decision.name,
+        statistic=decision.statistic,
+        df=decision.df,
+        pvalue=decision.pvalue,
+        log10_pvalue=decision.log10_pvalue,
+        alpha=alpha,
+        passed=not reasons,
+        reason="; ".join(reasons),
+        tests=tuple(tests) if tests else (decision,),
+        expected=expected,
+        residual=residual,
+        fraction=fraction,
+        fraction_low=low,
+        fraction_high=high,
+        bin_pvalue=bin_pvalue,
+        bin_test=tuple(str(t) for t in bin_test),
+        tv_distance=float(0.5 * np.sum(np.abs(fraction - p))),
+        cohen_w=cohen_w,
+        zero_probability_draws=zero_draws,
+    )
+
+
+def _rare_bins(
+    counts: NDArray[np.int64],
+    p: NDArray[np.float64],
+    support: NDArray[np.bool_],
+    rare: NDArray[np.bool_],
+    bin_pvalue: NDArray[np.float64],
+    bin_test: NDArray[np.object_],
+) -> tuple[TestResult, list[TestResult]]:
+    """Chi-square over the common bins, an exact binomial test for every rare bin.
+
+    The coarse chi-square pools the rare bins into one when their expected total reaches 5;
+    otherwise it tests the common bins conditionally on their total. Fills ``bin_pvalue`` and
+    ``bin_test`` for the rare bins and returns the Bonferroni-combined decision.
+    """
+    n = int(counts.sum())
+    o, e = counts[support], n * p[support]
+    tests: list[TestResult] = []
+    if e[rare].sum() >= 5:
+        o_coarse = np.append(o[~rare], o[rare].sum())
+        e_coarse = np.append(e[~rare], e[rare].sum())
+        suffix = "common+pooled"
+    else:
+        o_coarse = o[~rare]
+        e_coarse = e[~rare] * (o_coarse.sum() / e[~rare].sum())
+        suffix = "common|total"
+    df = o_coarse.size - 1
+    if df >= 1:
+        x2 = pearson_statistic(o_coarse, e_coarse)
+        tests.append(chi2_test(f"pearson-chi2[{suffix}]", x2, df))
+        tests.append(chi2_test(f"g-test[{suffix}]", g_statistic(o_coarse, e_coarse), df))
+    log10_ps = [tests[0].log10_pvalue] if tests else []
+    for i in np.flatnonzero(support)[rare]:
+        pv, log10_pv = binomial_test(int(counts[i]), n, float(p[i]))
+        tests.append(
+            TestResult(
+                name=f"exact-binomial[{i}]",
+                statistic=float(counts[i]),
+                df=None,
+                pvalue=pv,
+                log10_pvalue=log10_pv,
+            )
+        )
+        bin_pvalue[i] = pv
+        bin_test[i] = "binomial"
+        log10_ps.append(log10_pv)
+    log10_adj = min(0.0, min(log10_ps) + math.log10(len(log10_ps)))
+    decision = TestResult(
+        name=f"bonferroni({len(log10_ps)} tests)",
+        statistic=tests[0].statistic if df >= 1 else math.nan,
+        df=df if df >= 1 else None,
+        pvalue=10.0**log10_adj,
+        log10_pvalue=log10_adj,
+    )
+    return decision, tests
+
+
+def _fmt_p(test: TestResult) -> str:
+    if test.pvalue > 0:
+        return f"{test.pvalue:.3g}"
+    return f"10^{test.log10_pvalue:.1f}"
