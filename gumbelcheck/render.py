@@ -97,12 +97,12 @@ def suite(result: SuiteResult) -> RenderableType:
         table.add_row(
             entry.name,
             verdict_text(entry.result.passed),
-            f"{row['samples']:,}",
-            row["rule"],
+            "-" if row.get("samples") is None else f"{row['samples']:,}",
+            row.get("rule", "-"),
             fmt_float(row["statistic"], 5),
             "-" if row["df"] is None else str(row["df"]),
             fmt_p(row["pvalue"], row["log10_pvalue"]),
-            f"TV {row['tv_distance']:.2g}",
+            row.get("effect", "-"),
             f"{entry.seconds:.2f}",
         )
     failed = [e.name for e in result.entries if not e.result.passed]

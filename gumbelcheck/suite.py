@@ -58,7 +58,12 @@ seed = 4
 
 
 class CheckResult(Protocol):
-    """What every check's result offers the suite."""
+    """What every check's result offers the suite.
+
+    ``summary()`` returns at least: ``check``, ``verdict``, ``rule``, ``test``, ``statistic``,
+    ``df``, ``pvalue``, ``log10_pvalue``, ``alpha``, ``samples`` (or None), ``effect`` (a
+    short text such as ``"TV 3.1e-05"``) and ``reason`` (empty when the check passed).
+    """
 
     check: str
 

@@ -96,6 +96,7 @@ class MaxTrickResult:
             "pvalue": g.pvalue,
             "log10_pvalue": g.log10_pvalue,
             "alpha": g.alpha,
+            "effect": f"TV {g.tv_distance:.2g}",
             "tv_distance": g.tv_distance,
             "cohen_w": g.cohen_w,
             "zero_probability_draws": g.zero_probability_draws,
