@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -37,19 +36,15 @@ class _OneLineErrors(TyperGroup):
     ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as error:
-            click.echo(error.ctx.get_help() if error.ctx else "", err=False)
-            code = EXIT_PASS
-        except click.UsageError as error:
-            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            code = _fail(f"{error.format_message()}{hint}")
-        except click.ClickException as error:
-            code = _fail(error.format_message(), error.exit_code)
+        except typer.TyperException as error:  # usage errors of typer's parser
+            ctx = getattr(error, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            code = _fail(f"{error.format_message()}{hint}", getattr(error, "exit_code", 2))
         except InputError as error:
             code = _fail(str(error))
         except OSError as error:
             code = _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
-        except (KeyboardInterrupt, click.exceptions.Abort):
+        except (KeyboardInterrupt, typer.Abort):
             code = _fail("interrupted; no report was written", EXIT_INTERRUPTED)
         code = code if isinstance(code, int) else EXIT_PASS
         if standalone_mode:
@@ -58,7 +53,7 @@ class _OneLineErrors(TyperGroup):
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    click.echo(f"gumbelcheck: error: {message}", err=True)
+    typer.echo(f"gumbelcheck: error: {message}", err=True)
     return code
 
 
@@ -66,7 +61,7 @@ app = typer.Typer(
     cls=_OneLineErrors,
     name="gumbelcheck",
     help="Verify the Gumbel-Max trick and friends with seeded Monte Carlo experiments.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -81,6 +76,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -90,6 +86,9 @@ def _root(
 
     Exit codes: 0 every check passed, 1 a check failed, 2 usage, input or I/O error.
     """
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
 
 
 # Options shared by the commands that sample.
@@ -278,7 +277,7 @@ def _console(stderr: bool = False) -> Any:
 
 
 #: Width of reports written to files and pipes.
-REPORT_WIDTH = 110
+REPORT_WIDTH = 120
 
 
 #: Runs shorter than this show no progress bar.

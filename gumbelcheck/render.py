@@ -55,7 +55,7 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
         zero_hit = row.pi == 0 and row.observed > 0
         table.add_row(
             str(row.category),
-            f"{row.pi:.6g}",
+            f"{row.pi:.8g}",
             _count(row.expected),
             Text(f"{row.observed:,}", style="bold red" if zero_hit else ""),
             f"{row.fraction:.6g}",

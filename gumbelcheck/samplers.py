@@ -97,12 +97,13 @@ def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.int
     scores = uniforms(rng, n, dist.k)
     np.log(scores, out=scores)  # -E_i, in [-37.4, 0]
     support = dist.support
+    # Overflow to -inf is right: a category of subnormal probability (almost) never wins.
     with np.errstate(over="ignore"):
         inverse = np.where(support, 1.0 / np.where(support, dist.p, 1.0), 0.0)
-    if np.isfinite(inverse).all():
-        scores *= inverse
-    else:  # subnormal probabilities: divide, so that 0 * inf never makes a NaN
-        np.divide(scores, np.where(support, dist.p, 1.0), out=scores)
+        if np.isfinite(inverse).all():
+            scores *= inverse
+        else:  # subnormal probabilities: divide, so that 0 * inf never makes a NaN
+            np.divide(scores, np.where(support, dist.p, 1.0), out=scores)
     if not support.all():
         scores[:, ~support] = -np.inf
     return argmax(scores)

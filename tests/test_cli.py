@@ -1,0 +1,132 @@
+"""The command line as a user meets it: exit codes, one-line errors, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import Result
+
+from gumbelcheck import __version__
+
+Cli = Callable[..., Result]
+BASE = ["maxtrick", "--pi", "0.1,0.2,0.7", "-q"]
+
+
+def _one_line_error(result: Result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gumbelcheck: error: ")
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--pi", "0.1,abc,0.7"], ["'abc'"]),
+        (["--pi", "0.1,nan,0.9"], ["NaN"]),
+        (["--pi", "0.1,inf,0.9"], ["inf"]),
+        (["--pi=-0.1,0.2,0.9"], ["negative"]),
+        (["--pi", "0,0"], ["all zeros"]),
+        (["--pi", ""], ["empty"]),
+        (["--pi", "0.1,0.2"], ["sums to", "--normalize"]),
+        (["--pi", "0.5,0.5", "--logits", "0,0"], ["--pi and --logits"]),
+        (["--pi", "0.5,0.5", "--samples", "0"], ["--samples 0"]),
+        (["--pi", "0.5,0.5", "--samples", "ten"], ["'ten'"]),
+        (["--pi", "0.5,0.5", "--alpha", "1.5"], ["--alpha 1.5", "(0, 1)"]),
+        (["--pi", "0.5,0.5", "--alpha", "0"], ["--alpha 0"]),
+        (["--pi", "0.5,0.5", "--seed", "x"], ["--seed 'x'"]),
+        (["--pi", "0.5,0.5", "--noise", "foo"], ["'foo'", "race"]),
+        (["--pi", "0.5,0.5", "--workers", "0"], ["--workers 0"]),
+        (["--pi", "0.5,0.5", "--bogus"], ["--bogus"]),
+        (["--pi"], ["--pi"]),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(
+    cli: Cli, args: list[str], needles: list[str]
+) -> None:
+    _one_line_error(cli("maxtrick", *args), *needles)
+
+
+def test_unwritable_report_path_fails_before_sampling(cli: Cli, tmp_path: Path) -> None:
+    # 10**15 draws would take days: the error must come first.
+    target = tmp_path / "missing" / "report.csv"
+    _one_line_error(cli(*BASE, "-n", "1e15", "--csv", str(target)), "does not exist")
+    _one_line_error(cli(*BASE, "-n", "1e15", "--csv", str(tmp_path)), "is a directory")
+
+
+def test_exit_codes_for_pass_and_fail(cli: Cli) -> None:
+    passed = cli(*BASE, "-n", "100000", "--seed", "1")
+    assert passed.exit_code == 0
+    assert "PASS" in passed.stdout
+    failed = cli(*BASE, "-n", "1000000", "--seed", "1", "--noise", "gumbel-scale-2")
+    assert failed.exit_code == 1
+    assert "FAIL" in failed.stdout
+
+
+def test_json_is_plain_and_complete(cli: Cli) -> None:
+    result = cli(*BASE, "-n", "1e5", "--seed", "3", "--json")
+    data = json.loads(result.stdout)
+    assert data["samples"] == 100_000
+    assert {"statistic", "df", "pvalue", "log10_pvalue", "alpha", "tv_distance", "cohen_w"} <= set(
+        data
+    )
+    assert (
+        data["provenance"]["command"].startswith("gumbelcheck")
+        or data["provenance"]["command"] == "python"
+    )
+
+
+def test_csv_has_provenance_and_reads_with_pandas(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    assert cli(*BASE, "-n", "1e5", "--seed", "3", "--csv", str(path)).exit_code == 0
+    text = path.read_text()
+    header = dict(line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("# "))
+    assert header["seed"] == "3"
+    assert header["bit_generator"] == "PCG64"
+    assert header["verdict"] == "PASS"
+    assert "numpy=" in header["versions"]
+    frame = pd.read_csv(path, comment="#")
+    assert frame["observed"].sum() == 100_000
+    assert list(frame["category"]) == [0, 1, 2]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_same_seed_gives_a_byte_identical_csv(cli: Cli, tmp_path: Path) -> None:
+    texts = []
+    for name, workers in (("a.csv", "1"), ("b.csv", "2")):
+        path = tmp_path / name
+        cli(*BASE, "-n", "3e5", "--seed", "11", "--workers", workers, "--csv", str(path))
+        lines = path.read_text().splitlines(keepends=True)
+        texts.append("".join(line for line in lines if not line.startswith("# created_utc")))
+    assert texts[0] == texts[1]
+
+
+def test_version_and_help(cli: Cli) -> None:
+    assert cli("--version").stdout.strip() == f"gumbelcheck {__version__}"
+    for command in ("maxtrick", "suite"):
+        result = cli(command, "--help")
+        assert result.exit_code == 0
+        assert "Examples" in result.stdout
+    assert "race" in cli("maxtrick", "--help").stdout
+    assert cli().exit_code == 0
+
+
+def test_suite_writes_reports_and_a_manifest(cli: Cli, tmp_path: Path) -> None:
+    result = cli("suite", "-q", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["verdict"] == "PASS"
+    assert len(manifest["checks"]) >= 4
+    for check in manifest["checks"]:
+        digest = hashlib.sha256((tmp_path / check["file"]).read_bytes()).hexdigest()
+        assert digest == check["sha256"]
+        assert check["verdict"] == "PASS"

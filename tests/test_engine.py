@@ -1,0 +1,55 @@
+"""The block engine: results depend on the seed and block size only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gumbelcheck import engine
+
+
+def _sum_of_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.array([rng.random(n).sum()])
+
+
+def test_plan_cuts_the_last_block_short() -> None:
+    plan = engine.Plan(samples=10, block_size=4)
+    assert plan.blocks == 3
+    assert [plan.size(b) for b in range(3)] == [4, 4, 2]
+
+
+@pytest.mark.parametrize("workers", [2, 3, 7])
+def test_float_sums_are_bit_identical_for_any_worker_count(workers: int) -> None:
+    plan = engine.Plan(samples=100_003, block_size=1000)
+    one = engine.run_blocks(plan, 5, _sum_of_uniforms, np.add, workers=1)
+    many = engine.run_blocks(plan, 5, _sum_of_uniforms, np.add, workers=workers)
+    assert one.tobytes() == many.tobytes()
+
+
+def test_block_streams_are_spawned_from_seed_and_block_index() -> None:
+    expected = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(9, spawn_key=(3,)))
+    ).random(4)
+    np.testing.assert_array_equal(engine.block_generator(9, 3).random(4), expected)
+    assert not np.array_equal(
+        engine.block_generator(9, 3).random(4), engine.block_generator(9, 4).random(4)
+    )
+
+
+def test_progress_reports_every_sample_in_block_order() -> None:
+    plan = engine.Plan(samples=10, block_size=3)
+    seen: list[int] = []
+    engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2, progress=seen.append)
+    assert seen == [3, 3, 3, 1]
+
+
+def test_default_block_size_keeps_blocks_near_2_to_the_19_numbers() -> None:
+    assert engine.default_block_size(1) == 2**19
+    assert engine.default_block_size(10) * 10 <= 2**19
+    assert engine.default_block_size(10**7) == 1
+
+
+def test_missing_seed_becomes_recorded_entropy() -> None:
+    first, second = engine.resolve_seed(None), engine.resolve_seed(None)
+    assert first != second
+    assert engine.resolve_seed(7) == 7

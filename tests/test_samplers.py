@@ -1,0 +1,58 @@
+"""Samplers: the fast exact forms agree with the literal formula, sample for sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gumbelcheck.engine import block_generator
+from gumbelcheck.parsing import categorical
+from gumbelcheck.samplers import SAMPLERS, gumbel_noise, open_uniforms
+
+PI = [0.05, 0.0, 0.15, 0.3, 0.5]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_race_picks_the_same_category_as_the_reference_formula(seed: int) -> None:
+    dist = categorical(PI)
+    race = SAMPLERS["race"].draw(block_generator(seed, 0), dist, 200_000)
+    reference = SAMPLERS["reference"].draw(block_generator(seed, 0), dist, 200_000)
+    np.testing.assert_array_equal(race, reference)
+
+
+@pytest.mark.parametrize("name", [n for n, s in SAMPLERS.items() if s.exact])
+def test_exact_samplers_never_draw_a_zero_probability_category(name: str) -> None:
+    draws = SAMPLERS[name].draw(block_generator(3, 0), categorical(PI), 100_000)
+    assert not np.any(draws == 1)
+    assert draws.min() >= 0
+    assert draws.max() <= 4
+
+
+def test_race_handles_subnormal_probabilities_without_nan() -> None:
+    dist = categorical([1.0, 5e-324], normalize=True)
+    draws = SAMPLERS["race"].draw(block_generator(0, 0), dist, 10_000)
+    assert set(np.unique(draws)) == {0}
+
+
+class _StubGenerator:
+    """Returns queued values from random(), to force the U = 1 corner case."""
+
+    def __init__(self, *batches: np.ndarray) -> None:
+        self.batches = list(batches)
+
+    def random(self, size: int | tuple[int, int]) -> np.ndarray:
+        return np.asarray(self.batches.pop(0), dtype=np.float64).reshape(size)
+
+
+def test_open_uniforms_redraw_the_value_one() -> None:
+    # random() = 0 would give U = 1 - 0 = 1 and -ln(-ln 1) = +inf: it must be redrawn.
+    stub = _StubGenerator([[0.0, 0.5], [0.0, 0.25]], [0.0, 0.75], [0.5])
+    u = open_uniforms(stub, 2, 2)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(u, [[0.5, 0.5], [0.25, 0.75]])
+
+
+def test_reference_noise_is_finite_and_within_float64_range() -> None:
+    g = gumbel_noise(block_generator(1, 0), 100_000, 10)
+    assert np.isfinite(g).all()
+    assert g.min() > -3.61
+    assert g.max() < 36.8
