@@ -65,6 +65,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Examples:\n\n  gumbelcheck suite --out results\n\n"
+    "  gumbelcheck maxtrick --pi 0.1,0.2,0.7 --samples 10M --seed 42",
 )
 
 
