@@ -47,6 +47,8 @@ class _OneLineErrors(TyperGroup):
         except (KeyboardInterrupt, typer.Abort):
             code = _fail("interrupted; no report was written", EXIT_INTERRUPTED)
         code = code if isinstance(code, int) else EXIT_PASS
+        if code == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into a silent Exit(130)
+            _fail("interrupted; no report was written", EXIT_INTERRUPTED)
         if standalone_mode:
             sys.exit(code)
         return code

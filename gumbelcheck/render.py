@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -31,6 +32,21 @@ def fmt_float(value: float, digits: int = 4) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
 
 
+#: Categories shown in the terminal table; the CSV and JSON reports have all of them.
+MAX_ROWS = 30
+
+
+def _rows_to_show(result: MaxTrickResult) -> set[int]:
+    """All categories when few; else draws on zero-probability ones, then the largest |residual|."""
+    k = len(result.pi)
+    if k <= MAX_ROWS:
+        return set(range(k))
+    g = result.gof
+    zero_hits = (np.asarray(result.pi) == 0) & (np.asarray(result.counts) > 0)
+    distance = np.where(zero_hits, np.inf, np.nan_to_num(np.abs(g.residual), nan=-1.0))
+    return {int(i) for i in np.argsort(-distance, kind="stable")[:MAX_ROWS]}
+
+
 def _count(value: float) -> str:
     """An expected count: grouped digits when large, four significant digits when small."""
     return f"{value:,.0f}" if value >= 1e4 else f"{value:.4g}"
@@ -44,23 +60,32 @@ def verdict_text(passed: bool) -> Text:
 def maxtrick(result: MaxTrickResult) -> RenderableType:
     """Verdict, test and the per-category table of a Gumbel-Max check."""
     g = result.gof
-    frame = result.to_frame()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("cat", "pi", "expected", "observed", "fraction", "99% Wilson CI", "resid", "test"):
         table.add_column(name, justify="left" if name == "test" else "right", no_wrap=True)
-    for row in frame.itertuples(index=False):
-        test = row.bin_test
-        if not math.isnan(row.bin_pvalue):
-            test = f"{test} p={fmt_p(row.bin_pvalue, math.log10(max(row.bin_pvalue, 1e-320)))}"
-        zero_hit = row.pi == 0 and row.observed > 0
+    rows = zip(
+        result.pi, g.expected, result.counts, g.fraction, g.fraction_low, g.fraction_high,
+        g.residual, g.bin_test, g.bin_pvalue, strict=True,
+    )  # fmt: skip
+    shown = _rows_to_show(result)
+    if len(shown) < len(result.pi):
+        table.caption = (
+            f"{len(shown)} of {len(result.pi)} categories: those furthest from expected "
+            "(--csv or --json for all)"
+        )
+    for i, (pi, expected, observed, fraction, low, high, residual, test, pvalue) in enumerate(rows):
+        if i not in shown:
+            continue
+        if not math.isnan(pvalue):
+            test = f"{test} p={fmt_p(pvalue, math.log10(max(pvalue, 1e-320)))}"
         table.add_row(
-            str(row.category),
-            f"{row.pi:.8g}",
-            _count(row.expected),
-            Text(f"{row.observed:,}", style="bold red" if zero_hit else ""),
-            f"{row.fraction:.6g}",
-            f"{row.fraction_low99:.5g} - {row.fraction_high99:.5g}",
-            fmt_float(row.residual, 3),
+            str(i),
+            f"{pi:.8g}",
+            _count(expected),
+            Text(f"{observed:,}", style="bold red" if pi == 0 and observed > 0 else ""),
+            f"{fraction:.6g}",
+            f"{low:.5g} - {high:.5g}",
+            fmt_float(residual, 3),
             test,
         )
     head = Text.assemble(

@@ -1,9 +1,11 @@
 """Gumbel-max samplers: the exact ones the tool verifies, and deliberately wrong ones.
 
 A sampler maps a block's generator, the categorical distribution and a sample count to the
-sampled category indices. Every exact sampler draws the block's uniforms the same way, an
-``n x k`` float64 array in sample-major order, so from the same generator the reference
-formula and the exponential race give the same samples.
+sampled category indices (``draw``), and may have a faster ``count`` that returns only the
+number of draws per category. Every sampler built on :func:`uniforms` sees the block's
+uniforms in the same layout (category-major for k <= :data:`COLUMN_K`, which keeps small k
+fast; sample-major above), so from the same generator the reference formula and the
+exponential race give the same samples.
 
 Exact samplers
 --------------
@@ -37,6 +39,11 @@ from numpy.typing import NDArray
 from gumbelcheck.parsing import Categorical
 
 Draw = Callable[[np.random.Generator, Categorical, int], NDArray[np.intp]]
+Count = Callable[[np.random.Generator, Categorical, int], NDArray[np.int64]]
+
+#: Up to this many categories a block's uniforms are laid out category-major (k x n), so that
+#: a running maximum over k contiguous rows replaces a slow row-wise argmax over short rows.
+COLUMN_K = 64
 
 
 @dataclass(frozen=True)
@@ -53,19 +60,34 @@ class Sampler:
         One line for help texts and reports.
     draw : callable
         ``draw(rng, dist, n)`` returns ``n`` category indices.
+    count : callable, optional
+        ``count(rng, dist, n)`` returns the draws per category, equal to
+        ``bincount(draw(rng, dist, n))`` from the same generator, only faster.
     """
 
     name: str
     exact: bool
     description: str
     draw: Draw
+    count: Count | None = None
+
+    def counts(self, rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.int64]:
+        """Draws per category of ``n`` samples (``count`` when there is one)."""
+        if self.count is not None:
+            return self.count(rng, dist, n)
+        return np.bincount(self.draw(rng, dist, n), minlength=dist.k).astype(np.int64)
 
 
 def uniforms(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
-    """``n x k`` uniforms on (0, 1]: ``1 - random()``, so a logarithm never sees 0."""
-    u = rng.random((n, k))
+    """``n x k`` uniforms on (0, 1]: ``1 - random()``, so a logarithm never sees 0.
+
+    Row j holds sample j's k uniforms. For k <= :data:`COLUMN_K` the array is the transposed
+    view of a C-contiguous ``k x n`` block (the generator fills category 0's n numbers first);
+    above, it is C-contiguous itself. The layout is part of the reproducibility contract.
+    """
+    u = rng.random((k, n) if k <= COLUMN_K else (n, k))
     np.subtract(1.0, u, out=u)
-    return u
+    return u.T if k <= COLUMN_K else u
 
 
 def open_uniforms(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
@@ -93,7 +115,8 @@ def argmax(scores: NDArray[np.float64]) -> NDArray[np.intp]:
     return np.argmax(scores, axis=1)
 
 
-def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+def _race_scores(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.float64]:
+    """``n x k`` race scores ln(U_i) / pi_i (-inf for zero-probability categories)."""
     scores = uniforms(rng, n, dist.k)
     np.log(scores, out=scores)  # -E_i, in [-37.4, 0]
     support = dist.support
@@ -106,7 +129,25 @@ def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.int
             np.divide(scores, np.where(support, dist.p, 1.0), out=scores)
     if not support.all():
         scores[:, ~support] = -np.inf
-    return argmax(scores)
+    return scores
+
+
+def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    return argmax(_race_scores(rng, dist, n))
+
+
+def _race_count(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.int64]:
+    scores = _race_scores(rng, dist, n)
+    if dist.k <= COLUMN_K:
+        rows = scores.T  # k x n, C-contiguous: one row per category
+        best = rows[0].copy()
+        for row in rows[1:]:
+            np.maximum(best, row, out=best)
+        counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
+        if counts.sum() == n:
+            return counts
+        # A tie for the maximum (probability ~2**-53 per pair): argmax takes the lowest index.
+    return np.bincount(argmax(scores), minlength=dist.k).astype(np.int64)
 
 
 def _reference(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
@@ -143,7 +184,13 @@ def _noise_on_pi(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray
 SAMPLERS: dict[str, Sampler] = {
     s.name: s
     for s in (
-        Sampler("race", True, "exponential race argmax ln(U)/pi (default, fastest exact)", _race),
+        Sampler(
+            "race",
+            True,
+            "exponential race argmax ln(U)/pi (default, fastest exact)",
+            _race,
+            _race_count,
+        ),
         Sampler("reference", True, "literal argmax(ln pi + g), g = -ln(-ln U)", _reference),
         Sampler("numpy", True, "argmax(ln pi + g), g from numpy Generator.gumbel", _numpy_gumbel),
         Sampler("gaussian", False, "WRONG: standard normal noise instead of Gumbel", _gaussian),

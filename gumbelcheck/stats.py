@@ -11,7 +11,8 @@ The decision rule, in order:
 ``exact-multinomial``
     Cochran's rule fails and N < 10,000 (or no expected count reaches 5): a Monte Carlo
     exact multinomial test, the null distribution of Pearson's statistic simulated from
-    seeded multinomial draws; p = (1 + #{X2* >= X2}) / (1 + R), R = 100,000.
+    seeded multinomial draws; p = (1 + #{X2* >= X2}) / (1 + R), R = 100,000 (10,000 to
+    100,000 once k exceeds 100, see :func:`multinomial_replicates`).
 ``rare-bins-binomial``
     Cochran's rule fails at larger N because some categories are rare: every rare bin
     (expected count < 5) gets an exact two-sided binomial test of its own, and Pearson's
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special  # not scipy.stats: its import alone costs 0.6 s of every run
 
 from gumbelcheck.engine import block_generator
 
@@ -43,8 +44,19 @@ _LOG_UNDERFLOW = -600.0
 #: Below this N, when Cochran's rule fails, the exact multinomial test decides.
 MULTINOMIAL_MAX_N = 10_000
 
-#: Replicates of the Monte Carlo exact multinomial test.
+#: Replicates of the Monte Carlo exact multinomial test (fewer for many categories, see
+#: :func:`multinomial_replicates`).
 MULTINOMIAL_REPLICATES = 100_000
+
+
+def multinomial_replicates(k: int) -> int:
+    """Replicates for k categories: 100,000, down to 10,000 once k exceeds 100.
+
+    Keeps the test's cost near 10^7 simulated counts; the p-value stays valid for any number
+    of replicates, its resolution is 1 / (R + 1).
+    """
+    return max(10_000, min(MULTINOMIAL_REPLICATES, 10**7 // k))
+
 
 #: spawn_key of the generator used by the Monte Carlo test (beyond any block index).
 STATS_STREAM = 2**63
@@ -135,15 +147,15 @@ class CategoricalGof:
 def log_chi2_sf(x: float, df: int) -> float:
     """Natural log of the chi-square survival function, exact where sf underflows.
 
-    scipy's ``chi2.logsf`` returns -inf once sf underflows (x ~ 1500 for small df); there
-    the regularized upper incomplete gamma Q(df/2, x/2) is evaluated with mpmath, whose
-    exponent range is unbounded.
+    scipy's chi-square tail (``chdtrc``, also behind ``chi2.logsf``) underflows to 0 near
+    x ~ 1500 for small df; below 1e-260 the regularized upper incomplete gamma Q(df/2, x/2)
+    is evaluated with mpmath instead, whose exponent range is unbounded.
     """
     if x <= 0:
         return 0.0
-    value = float(stats.chi2.logsf(x, df))
-    if value > _LOG_UNDERFLOW:
-        return value
+    sf = float(special.chdtrc(df, x))
+    if sf > math.exp(_LOG_UNDERFLOW):
+        return math.log(sf)
     import mpmath
 
     return float(mpmath.log(mpmath.gammainc(df / 2, x / 2, mpmath.inf, regularized=True)))
@@ -159,10 +171,9 @@ def log_binom_tail(x: int, n: int, p: float, *, upper: bool) -> float:
         return 0.0
     if not upper and x >= n:
         return 0.0
-    tail = stats.binom.logsf(x - 1, n, p) if upper else stats.binom.logcdf(x, n, p)
-    value = float(tail)
-    if value > _LOG_UNDERFLOW:
-        return value
+    tail = float(special.bdtrc(x - 1, n, p) if upper else special.bdtr(x, n, p))
+    if tail > math.exp(_LOG_UNDERFLOW):
+        return math.log(tail)
     if (upper and x > n) or (not upper and x < 0):
         return -math.inf
     odds = p / (1.0 - p)
@@ -178,7 +189,13 @@ def log_binom_tail(x: int, n: int, p: float, *, upper: bool) -> float:
             term *= (x - j) / (n - x + j + 1) / odds
         total += term
         j += 1
-    return float(stats.binom.logpmf(x, n, p)) + math.log(total)
+    return _binom_logpmf(x, n, p) + math.log(total)
+
+
+def _binom_logpmf(x: int, n: int, p: float) -> float:
+    """log P(X = x) for X ~ Binomial(n, p)."""
+    log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+    return float(log_choose + special.xlogy(x, p) + special.xlog1py(n - x, -p))
 
 
 def binomial_test(x: int, n: int, p: float) -> tuple[float, float]:
@@ -192,7 +209,7 @@ def wilson_interval(
     count: NDArray[np.int64], n: int, confidence: float = 0.99
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Wilson score interval for binomial proportions ``count / n``."""
-    z = float(stats.norm.isf((1.0 - confidence) / 2.0))
+    z = float(-special.ndtri((1.0 - confidence) / 2.0))
     phat = count / n
     denominator = 1.0 + z * z / n
     center = (phat + z * z / (2 * n)) / denominator
@@ -229,12 +246,13 @@ def multinomial_mc_test(
     observed: NDArray[np.int64],
     p: NDArray[np.float64],
     seed: int,
-    replicates: int = MULTINOMIAL_REPLICATES,
+    replicates: int | None = None,
 ) -> TestResult:
     """Monte Carlo exact multinomial test with Pearson's statistic (seeded, reproducible)."""
     n = int(observed.sum())
     expected = n * p
     x2 = pearson_statistic(observed, expected)
+    replicates = replicates or multinomial_replicates(p.size)
     rng = block_generator(seed, STATS_STREAM)
     at_least = 0
     batch = max(1, min(replicates, 2**22 // p.size))

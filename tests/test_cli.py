@@ -130,3 +130,40 @@ def test_suite_writes_reports_and_a_manifest(cli: Cli, tmp_path: Path) -> None:
         digest = hashlib.sha256((tmp_path / check["file"]).read_bytes()).hexdigest()
         assert digest == check["sha256"]
         assert check["verdict"] == "PASS"
+
+
+def test_many_categories_show_the_furthest_rows_first(cli: Cli) -> None:
+    weights = ",".join(str(i) for i in range(1, 201))
+    result = cli("maxtrick", "--pi", weights, "--normalize", "-n", "1e5", "--seed", "1", "-q")
+    assert result.exit_code == 0
+    assert "30 of 200 categories" in result.stdout
+
+
+def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    report = tmp_path / "report.csv"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "gumbelcheck", "maxtrick", "--pi", "0.1,0.2,0.7"]
+    command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report)]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    tasks = Path(f"/proc/{proc.pid}/task")
+    deadline = time.monotonic() + 60
+    # Sampling has started once the two worker threads exist beside the main thread.
+    while len(list(tasks.iterdir())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=5)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err == "gumbelcheck: error: interrupted; no report was written\n"
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []

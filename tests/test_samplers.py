@@ -46,7 +46,8 @@ class _StubGenerator:
 
 def test_open_uniforms_redraw_the_value_one() -> None:
     # random() = 0 would give U = 1 - 0 = 1 and -ln(-ln 1) = +inf: it must be redrawn.
-    stub = _StubGenerator([[0.0, 0.5], [0.0, 0.25]], [0.0, 0.75], [0.5])
+    # Small k is drawn category-major: row i of the stub's first batch is category i.
+    stub = _StubGenerator([[0.0, 0.0], [0.5, 0.25]], [0.0, 0.75], [0.5])
     u = open_uniforms(stub, 2, 2)  # type: ignore[arg-type]
     np.testing.assert_array_equal(u, [[0.5, 0.5], [0.25, 0.75]])
 
@@ -56,3 +57,26 @@ def test_reference_noise_is_finite_and_within_float64_range() -> None:
     assert np.isfinite(g).all()
     assert g.min() > -3.61
     assert g.max() < 36.8
+
+
+@pytest.mark.parametrize("k", [2, 10, 64, 65, 300])
+def test_race_counts_equal_the_literal_formula_in_both_layouts(k: int) -> None:
+    weights = np.arange(1, k + 1, dtype=float)
+    weights[k // 2] = 0.0
+    dist = categorical(weights, normalize=True)
+    n = 50_000
+    fast = SAMPLERS["race"].counts(block_generator(k, 0), dist, n)
+    literal = np.bincount(SAMPLERS["reference"].draw(block_generator(k, 0), dist, n), minlength=k)
+    np.testing.assert_array_equal(fast, literal)
+
+
+class _ConstantGenerator:
+    def random(self, size: tuple[int, int]) -> np.ndarray:
+        return np.full(size, 0.5)
+
+
+def test_race_count_breaks_ties_like_argmax() -> None:
+    # Equal uniforms and equal probabilities: every sample is a tie, argmax takes index 0.
+    dist = categorical([0.5, 0.5])
+    counts = SAMPLERS["race"].counts(_ConstantGenerator(), dist, 1000)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(counts, [1000, 0])

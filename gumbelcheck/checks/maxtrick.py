@@ -133,10 +133,9 @@ def count_draws(
     progress: Callable[[int], None] | None,
 ) -> NDArray[np.int64]:
     """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine."""
-    k = dist.k
 
     def kernel(rng: np.random.Generator, n: int) -> NDArray[np.int64]:
-        return np.bincount(sampler.draw(rng, dist, n), minlength=k).astype(np.int64)
+        return sampler.counts(rng, dist, n)
 
     return engine.run_blocks(plan, seed, kernel, np.add, workers=workers, progress=progress)
 

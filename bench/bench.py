@@ -1,0 +1,292 @@
+"""Benchmark gumbelcheck against baselines measured in the same run.
+
+Every figure is a whole process, timed as a user runs it (start-up, imports and the test
+included), against a whole process that only fills the same number of float64 uniforms with
+numpy's default generator on the same number of threads: the physical floor, since an exact
+Gumbel-max draw over k categories needs k random numbers. In-process baselines: numpy's
+``Generator.choice`` and, when torch is installed, ``torch.nn.functional.gumbel_softmax``
+with ``hard=True``. Peak resident memory comes from the child's rusage.
+
+Usage::
+
+    python bench/bench.py                 # the full benchmark (a few minutes on 2 cores)
+    python bench/bench.py --quick         # smaller N, to try it out
+    python bench/bench.py --out results/bench.csv
+
+Nothing here asserts a timing; the table reports ratios and the targets they are meant to meet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILL = """
+import sys, threading
+import numpy as np
+numbers, threads = int(sys.argv[1]), int(sys.argv[2])
+chunk = 2**19
+def work(i):
+    rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,)))
+    buf = np.empty(chunk)
+    todo = numbers // threads + (i < numbers % threads)
+    while todo > 0:
+        m = min(chunk, todo)
+        rng.random(out=buf[:m])
+        todo -= m
+pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+for t in pool: t.start()
+for t in pool: t.join()
+"""
+
+
+@dataclass
+class Row:
+    """One line of the benchmark table."""
+
+    case: str
+    k: int
+    samples: int
+    workers: int
+    seconds: float
+    samples_per_s: float
+    baseline: str
+    baseline_samples_per_s: float
+    ratio: float
+    target: str
+    peak_rss_mib: float
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall time (best of the runs given by REPEAT) and peak RSS in MiB of a child process."""
+    best, rss = float("inf"), 0.0
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
+        best = min(best, elapsed)
+        rss = max(rss, usage.ru_maxrss / 1024)
+    return best, rss
+
+
+REPEAT = 3
+
+
+def gumbelcheck_command(*args: str) -> list[str]:
+    """The installed console script, or the module from this checkout."""
+    exe = shutil.which("gumbelcheck")
+    return [exe, *args] if exe else [sys.executable, "-m", "gumbelcheck", *args]
+
+
+def pi_arg(k: int) -> str:
+    """Weights 1..k, passed with --normalize."""
+    return ",".join(str(i) for i in range(1, k + 1))
+
+
+def fill_process(numbers: int, threads: int) -> float:
+    """Seconds for a whole process that only fills ``numbers`` uniforms on ``threads``."""
+    seconds, _ = timed([sys.executable, "-c", FILL, str(numbers), str(threads)])
+    return seconds
+
+
+def maxtrick_process(k: int, n: int, workers: int) -> tuple[float, float]:
+    """Seconds and peak RSS of ``gumbelcheck maxtrick`` as a user runs it."""
+    args = ["maxtrick", "--pi", pi_arg(k), "--normalize", "-n", str(n), "--seed", "1"]
+    return timed(gumbelcheck_command(*args, "--workers", str(workers), "--quiet"))
+
+
+def choice_rate(k: int, n: int) -> float:
+    """Samples/s of numpy's Generator.choice with p (one thread, in process)."""
+    import numpy as np
+
+    p = np.arange(1, k + 1, dtype=float)
+    p /= p.sum()
+    rng = np.random.default_rng(1)
+    rng.choice(k, size=1000, p=p)
+    started = time.perf_counter()
+    rng.choice(k, size=n, p=p)
+    return n / (time.perf_counter() - started)
+
+
+def torch_rate(k: int, n: int, threads: int) -> float | None:
+    """Samples/s of torch's gumbel_softmax(hard=True) on the CPU, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    logits = torch.log(torch.arange(1, k + 1, dtype=torch.float64) / (k * (k + 1) / 2))
+    rows = max(1, 2**19 // k)
+    batch = logits.expand(rows, k)
+    torch.nn.functional.gumbel_softmax(batch, hard=True)
+    started = time.perf_counter()
+    done = 0
+    while done < n:
+        torch.nn.functional.gumbel_softmax(batch, tau=1.0, hard=True)
+        done += rows
+    return done / (time.perf_counter() - started)
+
+
+def startup_seconds(*args: str) -> float:
+    """Best-of wall time of a short gumbelcheck command."""
+    seconds, _ = timed(gumbelcheck_command(*args))
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller N (a trial run)")
+    parser.add_argument("--out", type=Path, default=Path("results/bench.csv"), help="CSV output")
+    options = parser.parse_args()
+    scale = 10 if options.quick else 1
+    cores = len(os.sched_getaffinity(0))
+    rows: list[Row] = []
+
+    def against_fill(case: str, k: int, n: int, workers: int, target: str) -> Row:
+        seconds, rss = maxtrick_process(k, n, workers)
+        fill = fill_process(n * k, workers)
+        baseline = f"fill {n * k:.0e} uniforms, {workers} threads"
+        row = Row(
+            case,
+            k,
+            n,
+            workers,
+            seconds,
+            n / seconds,
+            baseline,
+            n / fill,
+            fill / seconds,
+            target,
+            rss,
+        )
+        rows.append(row)
+        return row
+
+    against_fill("maxtrick", 10, 200_000_000 // scale, cores, ">= 0.5 (stretch 0.7)")
+    against_fill("maxtrick", 1000, 2_000_000 // scale, cores, ">= 0.65 (stretch 0.8)")
+
+    one, _ = maxtrick_process(10, 100_000_000 // scale, 1)
+    two, _ = maxtrick_process(10, 100_000_000 // scale, 2)
+    n = 100_000_000 // scale
+    rows.append(
+        Row(
+            "maxtrick 2 workers vs 1",
+            10,
+            n,
+            2,
+            two,
+            n / two,
+            "same run, 1 worker",
+            n / one,
+            one / two,
+            ">= 1.8",
+            0.0,
+        )
+    )
+
+    for k, n in ((10, 10_000_000 // scale), (1000, 100_000 // scale)):
+        rate = choice_rate(k, n)
+        seconds, rss = maxtrick_process(k, n, 1)
+        rows.append(
+            Row(
+                "vs Generator.choice",
+                k,
+                n,
+                1,
+                seconds,
+                n / seconds,
+                "numpy Generator.choice(p=...), in process",
+                rate,
+                (n / seconds) / rate,
+                "report",
+                rss,
+            )
+        )
+        torch = torch_rate(k, n, cores)
+        if torch is not None:
+            seconds, rss = maxtrick_process(k, n, cores)
+            rows.append(
+                Row(
+                    "vs torch gumbel_softmax(hard=True)",
+                    k,
+                    n,
+                    cores,
+                    seconds,
+                    n / seconds,
+                    "torch CPU, in process",
+                    torch,
+                    (n / seconds) / torch,
+                    "report",
+                    rss,
+                )
+            )
+
+    for n in (10_000_000, 1_000_000_000 // scale):
+        seconds, rss = maxtrick_process(10, n, cores)
+        rows.append(
+            Row(
+                "peak memory",
+                10,
+                n,
+                cores,
+                seconds,
+                n / seconds,
+                "-",
+                float("nan"),
+                float("nan"),
+                "<= 150 MiB, flat in N",
+                rss,
+            )
+        )
+
+    for args in (["--help"], ["--version"]):
+        seconds = startup_seconds(*args)
+        rows.append(
+            Row(
+                f"gumbelcheck {args[0]}",
+                0,
+                0,
+                1,
+                seconds,
+                float("nan"),
+                "-",
+                float("nan"),
+                float("nan"),
+                "< 0.3 s",
+                0.0,
+            )
+        )
+
+    columns = ("k", "N", "w", "s", "samples/s", "baseline/s", "ratio", "RSS MiB")
+    widths = (5, 12, 2, 7, 12, 12, 6, 8)
+    print(f"{'case':38} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+    for r in rows:
+        print(
+            f"{r.case:38} {r.k:>5} {r.samples:>12,} {r.workers:>2} {r.seconds:>7.2f} "
+            f"{r.samples_per_s:>12,.0f} {r.baseline_samples_per_s:>12,.0f} {r.ratio:>6.2f} "
+            f"{r.peak_rss_mib:>8.1f}  {r.target}"
+        )
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=options.out.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(asdict(rows[0])))
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+    os.replace(tmp, options.out)
+    print(f"written: {options.out}")
+
+
+if __name__ == "__main__":
+    main()
