@@ -105,6 +105,14 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
         ("effect size: ", "bold"),
         f"total variation = {g.tv_distance:.3g}  Cohen's w = {g.cohen_w:.3g}",
     )
+    if not math.isnan(g.mde_w):
+        effect.append_text(
+            Text.assemble(
+                ("\npower: ", "bold"),
+                f"at this N and alpha a deviation of w >= {g.mde_w:.3g} (so any TV >= "
+                f"{g.mde_tv:.3g}) is caught with probability >= 0.9",
+            )
+        )
     verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
     if g.reason:
         verdict.append(f"  ({g.reason})")

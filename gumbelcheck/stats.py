@@ -120,6 +120,10 @@ class CategoricalGof:
         Cohen's w = sqrt(sum over the support of (O/N - pi)^2 / pi).
     zero_probability_draws : int
         Draws that landed on categories of probability 0.
+    mde_w, mde_tv : float
+        Minimum detectable effect at this N and alpha with power 0.9 (noncentral chi-square
+        over the support's df): Cohen's w, and the total-variation distance w / 2 that any
+        deviation at least that large is guaranteed to reach.
     """
 
     rule: str
@@ -142,6 +146,8 @@ class CategoricalGof:
     tv_distance: float
     cohen_w: float
     zero_probability_draws: int
+    mde_w: float
+    mde_tv: float
 
 
 def log_chi2_sf(x: float, df: int) -> float:
@@ -233,6 +239,36 @@ def chi2_test(name: str, statistic: float, df: int) -> TestResult:
     return TestResult(
         name=name, statistic=statistic, df=df, pvalue=math.exp(log_p), log10_pvalue=log_p / LN10
     )
+
+
+def power(w: float, df: int, n: int, alpha: float) -> float:
+    """Power of the chi-square test against a deviation of Cohen's w at N = n.
+
+    The statistic is noncentral chi-square with noncentrality lambda = n w^2 under the
+    alternative: power = P(chi2'(df, lambda) > chi2.isf(alpha, df)).
+    """
+    critical = special.chdtri(df, alpha)
+    return float(1.0 - special.chndtr(critical, df, n * w * w))
+
+
+def detectable_noncentrality(df: int, alpha: float, target_power: float = 0.9) -> float:
+    """The noncentrality lambda* at which the chi-square test reaches ``target_power``."""
+    return float(special.chndtrinc(special.chdtri(df, alpha), df, 1.0 - target_power))
+
+
+def minimum_detectable_w(n: int, df: int, alpha: float, target_power: float = 0.9) -> float:
+    """Smallest Cohen's w the test catches with probability ``target_power`` at N = n.
+
+    Any deviation with total-variation distance TV has w >= 2 TV (Cauchy-Schwarz), so every
+    deviation with TV >= w* / 2 is caught at least as often: the guaranteed detectable TV.
+    """
+    if df < 1:
+        return math.nan
+    return math.sqrt(detectable_noncentrality(df, alpha, target_power) / n)
+
+
+#: Power at which minimum detectable effects are reported.
+TARGET_POWER = 0.9
 
 
 def cochran_holds(expected: NDArray[np.float64]) -> bool:
@@ -359,6 +395,8 @@ def categorical_gof(
         tv_distance=float(0.5 * np.sum(np.abs(fraction - p))),
         cohen_w=cohen_w,
         zero_probability_draws=zero_draws,
+        mde_w=(mde := minimum_detectable_w(n, int(support.sum()) - 1, alpha, TARGET_POWER)),
+        mde_tv=mde / 2,
     )
 
 

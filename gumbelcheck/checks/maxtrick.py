@@ -100,6 +100,9 @@ class MaxTrickResult:
             "tv_distance": g.tv_distance,
             "cohen_w": g.cohen_w,
             "zero_probability_draws": g.zero_probability_draws,
+            "hard_failure": g.zero_probability_draws > 0,
+            "mde_w": g.mde_w,
+            "mde_tv": g.mde_tv,
             "samples": self.samples,
             "reason": g.reason,
         }
