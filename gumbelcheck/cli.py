@@ -215,32 +215,62 @@ Examples:
 
   gumbelcheck suite
 
-  gumbelcheck suite --out results/
+  gumbelcheck suite --out results --junit results/junit.xml
+
+  gumbelcheck suite --print-default > my-suite.toml   # edit, then:
+
+  gumbelcheck suite --config my-suite.toml --out reports
 """
 
 
 @app.command(epilog=SUITE_EPILOG)
 def suite(
+    config: Annotated[
+        Path | None,
+        typer.Option(help="A suite TOML file (default: the embedded suite, see --print-default)."),
+    ] = None,
+    print_default: Annotated[
+        bool, typer.Option("--print-default", help="Print the embedded default suite and exit.")
+    ] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Write each check's CSV and a manifest.json to this folder.")
+        Path | None,
+        typer.Option(help="Write each check's CSV and a manifest.json (SHA-256s) to this folder."),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Write JUnit XML, one test case per check, for CI.")
     ] = None,
     workers: Workers = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> int:
-    """Run every check with embedded defaults and print a one-screen summary."""
+    """Run a suite of checks, controlling the family-wise error with Holm's method.
+
+    Without --config, runs every check with embedded defaults and prints a one-screen summary.
+    """
     from gumbelcheck import suite as suites
 
-    specs = suites.parse_suite(suites.DEFAULT_SUITE, "default suite")
-    if out is not None:
-        from gumbelcheck.report import check_writable
+    if print_default:
+        typer.echo(suites.DEFAULT_SUITE, nl=False)
+        return EXIT_PASS
+    if config is not None:
+        spec = suites.load_suite(config)
+    else:
+        spec = suites.parse_suite(suites.DEFAULT_SUITE, "default suite")
+    from gumbelcheck.report import check_writable
 
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {str(out)!r} is a file; give a folder")
         out.mkdir(parents=True, exist_ok=True)
         check_writable(out / "manifest.json")
-    with _suite_progress(specs, quiet) as update:
-        result = suites.run_suite(specs, workers=parse_workers(workers), progress=update)
+    if junit is not None:
+        check_writable(junit)
+    with _suite_progress(spec.checks, quiet) as update:
+        result = suites.run_suite(spec, workers=parse_workers(workers), progress=update)
     if out is not None:
         suites.write_outputs(result, out)
+    if junit is not None:
+        suites.write_junit(result, junit)
     if json:
         from gumbelcheck.report import to_json
 
@@ -249,6 +279,44 @@ def suite(
         from gumbelcheck import render
 
         _console().print(render.suite(result))
+    return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+REPLAY_EPILOG = """\
+Examples:
+
+  gumbelcheck suite --out results && gumbelcheck replay results
+"""
+
+
+@app.command(epilog=REPLAY_EPILOG)
+def replay(
+    directory: Annotated[Path, typer.Argument(help="A folder written by gumbelcheck suite --out.")],
+    workers: Workers = None,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> int:
+    """Rerun a results folder's suite with its seeds and verify every report byte for byte.
+
+    Exit 0 when every report is reproduced, 1 naming each file that differs and the likely
+    cause. When numpy or another library has another version than recorded (numpy does not
+    promise identical streams across versions), it says so and compares verdicts instead.
+    """
+    from gumbelcheck.replay import load_manifest
+    from gumbelcheck.replay import replay as run
+    from gumbelcheck.suite import parse_suite
+
+    spec = parse_suite(load_manifest(directory)["suite_toml"], f"{directory}/manifest.json")
+    with _suite_progress(spec.checks, quiet) as update:
+        result = run(directory, workers=parse_workers(workers), progress=update)
+    if json:
+        from gumbelcheck.report import to_json
+
+        typer.echo(to_json(result.to_dict()), nl=False)
+    else:
+        from gumbelcheck import render
+
+        _console().print(render.replay(result))
     return EXIT_PASS if result.passed else EXIT_FAIL
 
 

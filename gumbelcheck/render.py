@@ -13,6 +13,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.maxtrick import MaxTrickResult
+    from gumbelcheck.replay import ReplayResult
     from gumbelcheck.suite import SuiteResult
 
 
@@ -122,25 +123,46 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
 def suite(result: SuiteResult) -> RenderableType:
     """One line per check and the overall verdict."""
     table = Table(title="gumbelcheck suite", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("check", "verdict", "N", "rule", "statistic", "df", "p", "effect", "seconds"):
+    for name in ("check", "verdict", "N", "rule", "statistic", "df", "p", "Holm p", "effect"):
         justify = "left" if name in ("check", "rule") else "right"
         table.add_column(name, justify=justify, no_wrap=True)
     for entry in result.entries:
         row = entry.row()
         table.add_row(
             entry.name,
-            verdict_text(entry.result.passed),
+            verdict_text(entry.passed),
             "-" if row.get("samples") is None else f"{row['samples']:,}",
             row.get("rule", "-"),
             fmt_float(row["statistic"], 5),
             "-" if row["df"] is None else str(row["df"]),
             fmt_p(row["pvalue"], row["log10_pvalue"]),
+            fmt_p(row["holm_pvalue"], row["holm_log10_pvalue"]),
             row.get("effect", "-"),
-            f"{entry.seconds:.2f}",
         )
-    failed = [e.name for e in result.entries if not e.result.passed]
+    failed = [e for e in result.entries if not e.passed]
     verdict = Text.assemble(("suite verdict: ", "bold"), verdict_text(result.passed))
-    verdict.append(f"  {len(result.entries) - len(failed)}/{len(result.entries)} checks passed")
-    if failed:
-        verdict.append(f"; failed: {', '.join(failed)}")
+    verdict.append(
+        f"  {len(result.entries) - len(failed)}/{len(result.entries)} checks passed "
+        f"(family-wise alpha = {result.spec.alpha:g}, Holm) in "
+        f"{sum(e.seconds for e in result.entries):.1f} s"
+    )
+    lines: list[RenderableType] = [table, verdict]
+    for entry in failed:
+        reason = entry.row().get("reason") or "Holm-adjusted p below alpha"
+        lines.append(Text(f"  {entry.name}: {reason}", style="red"))
+    return Group(*lines)
+
+
+def replay(result: ReplayResult) -> RenderableType:
+    """One line per replayed report and the overall verdict."""
+    table = Table(title=f"gumbelcheck replay {result.directory}", title_justify="left")
+    table.box = box.SIMPLE_HEAD
+    for name in ("file", "status", "detail"):
+        table.add_column(name)
+    for item in result.files:
+        style = "green" if item.passed else "red"
+        table.add_row(item.file, Text(item.status, style=style), item.detail)
+    verdict = Text.assemble(("replay verdict: ", "bold"), verdict_text(result.passed))
+    if not result.versions_match:
+        verdict.append("  (versions differ from the manifest: verdicts compared instead of bytes)")
     return Group(table, verdict)

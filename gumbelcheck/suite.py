@@ -1,24 +1,39 @@
-"""Suites: a list of checks with their parameters, run in one go.
+"""Suites: a list of checks with their parameters, run in one go, replayable bit for bit.
 
-A suite is TOML: one ``[[check]]`` table per check, with ``name``, ``check`` (the kind) and
-that check's keyword arguments. The embedded default suite is :data:`DEFAULT_SUITE`.
+A suite is TOML: an optional top-level ``alpha`` (the family-wise error rate, controlled
+across the checks with Holm's method; default 0.01) and one ``[[check]]`` table per check,
+with ``name``, ``check`` (the kind) and that check's keyword arguments. The embedded default
+suite, :data:`DEFAULT_SUITE`, is in the same format (``gumbelcheck suite --print-default``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import time
 import tomllib
-from collections.abc import Callable
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from gumbelcheck import provenance, report
 from gumbelcheck.errors import InputError
+from gumbelcheck.parsing import parse_alpha
+
+#: Version of the manifest.json layout.
+MANIFEST_FORMAT = 1
+
+#: Provenance that changes from run to run; kept in the manifest, not in the check's CSV,
+#: so that a replay can reproduce every CSV byte for byte.
+VOLATILE = ("command", "created_utc")
 
 DEFAULT_SUITE = """\
 # gumbelcheck's default suite: the checks `gumbelcheck suite` runs.
+# alpha is the family-wise error rate across the checks (Holm's method).
+alpha = 0.01
 
 [[check]]
 name = "maxtrick-basic"
@@ -62,7 +77,11 @@ class CheckResult(Protocol):
 
     ``summary()`` returns at least: ``check``, ``verdict``, ``rule``, ``test``, ``statistic``,
     ``df``, ``pvalue``, ``log10_pvalue``, ``alpha``, ``samples`` (or None), ``effect`` (a
-    short text such as ``"TV 3.1e-05"``) and ``reason`` (empty when the check passed).
+    short text such as ``"TV 3.1e-05"``), ``reason`` (empty when the check passed) and
+    ``hard_failure``: True when the check failed for a reason other than its p-value (a draw
+    on a zero-probability category, a function missing its reference); such a failure stands
+    whatever the multiple-testing correction. A check without ``hard_failure`` that failed is
+    counted as a hard failure.
     """
 
     check: str
@@ -94,15 +113,31 @@ class CheckSpec:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_suite(text: str, source: str = "suite") -> tuple[CheckSpec, ...]:
-    """Parse suite TOML into check specifications; InputError on anything malformed."""
+@dataclass(frozen=True, kw_only=True)
+class SuiteSpec:
+    """A parsed suite: its family-wise alpha, its checks, and the TOML it came from."""
+
+    alpha: float
+    checks: tuple[CheckSpec, ...]
+    text: str
+
+
+def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
+    """Parse suite TOML; InputError on anything malformed."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{source} is not valid TOML ({error}); fix the file") from None
+    unknown = sorted(set(data) - {"alpha", "check"})
+    if unknown:
+        raise InputError(f"{source}: unknown top-level keys {unknown}; use alpha and [[check]]")
     tables = data.get("check")
     if not isinstance(tables, list) or not tables:
         raise InputError(f"{source} has no [[check]] tables; add at least one")
+    try:
+        alpha = parse_alpha(data.get("alpha", 0.01))
+    except InputError as error:
+        raise InputError(f"{source}: {error}") from None
     known = _checks()
     specs = []
     for position, table in enumerate(tables):
@@ -121,81 +156,137 @@ def parse_suite(text: str, source: str = "suite") -> tuple[CheckSpec, ...]:
     if duplicates:
         repeated = ", ".join(duplicates)
         raise InputError(f"{source}: check names repeat ({repeated}); make them unique")
-    return tuple(specs)
+    return SuiteSpec(alpha=alpha, checks=tuple(specs), text=text)
+
+
+def load_suite(path: Path) -> SuiteSpec:
+    """Read and parse a suite TOML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read suite {str(path)!r}: {error.strerror}") from None
+    return parse_suite(text, str(path))
+
+
+def holm(log10_pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in log10 (exact also where p underflows).
+
+    The i-th smallest of m p-values is multiplied by (m - i + 1), then a running maximum
+    keeps the adjusted values monotone; capped at 1 (log10 0).
+    """
+    m = len(log10_pvalues)
+    adjusted = [0.0] * m
+    running = -math.inf
+    for rank, i in enumerate(sorted(range(m), key=lambda j: log10_pvalues[j])):
+        running = max(running, min(0.0, log10_pvalues[i] + math.log10(m - rank)))
+        adjusted[i] = running
+    return adjusted
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SuiteEntry:
-    """A check of a suite with its result and wall-clock time."""
+    """A check of a suite with its result, its Holm-adjusted p-value and its suite verdict."""
 
     name: str
     spec: CheckSpec
     result: CheckResult
     seconds: float
+    holm_log10_pvalue: float
+    passed: bool
 
     def row(self) -> dict[str, Any]:
-        """The check's summary figures, with its name first."""
-        return {"name": self.name, **self.result.summary()}
+        """The check's summary figures, with its name first and the Holm-adjusted p."""
+        return {
+            "name": self.name,
+            **self.result.summary(),
+            "verdict": "PASS" if self.passed else "FAIL",
+            "holm_pvalue": 10.0**self.holm_log10_pvalue,
+            "holm_log10_pvalue": self.holm_log10_pvalue,
+        }
+
+    def csv_text(self) -> str:
+        """The check's CSV report, without the volatile provenance lines."""
+        header = {k: v for k, v in self.result.csv_header().items() if k not in VOLATILE}
+        return report.csv_text(self.result.to_frame(), header)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class SuiteResult:
     """The results of every check in a suite."""
 
+    spec: SuiteSpec
     entries: tuple[SuiteEntry, ...]
 
     @property
     def passed(self) -> bool:
-        """True when every check passed."""
-        return all(entry.result.passed for entry in self.entries)
+        """True when every check passed (after Holm's correction)."""
+        return all(entry.passed for entry in self.entries)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types."""
         return report.jsonable(
             {
                 "verdict": "PASS" if self.passed else "FAIL",
+                "alpha": self.spec.alpha,
+                "correction": "holm",
                 "checks": [
-                    {"name": e.name, "seconds": e.seconds, **e.result.to_dict()}
-                    for e in self.entries
+                    {**e.result.to_dict(), **e.row(), "seconds": e.seconds} for e in self.entries
                 ],
             }
         )
 
 
 def run_suite(
-    specs: tuple[CheckSpec, ...],
+    spec: SuiteSpec,
     *,
     workers: int | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> SuiteResult:
-    """Run every check of a suite in order.
+    """Run every check of a suite in order, then apply Holm's correction across them.
 
     Parameters
     ----------
-    specs : tuple of CheckSpec
-        The checks (see :func:`parse_suite`).
+    spec : SuiteSpec
+        The suite (see :func:`parse_suite`).
     workers : int, optional
         Threads for each check; results do not depend on it.
     progress : callable, optional
         ``progress(check_name, samples_done)`` after each block.
+
+    Returns
+    -------
+    SuiteResult
+        A check passes the suite when it has no hard failure and its Holm-adjusted p-value
+        is at least the suite's alpha.
     """
     known = _checks()
-    entries = []
-    for spec in specs:
+    done = []
+    for check in spec.checks:
         started = time.perf_counter()
-        on_block = None if progress is None else _bind(progress, spec.name)
+        on_block = None if progress is None else _bind(progress, check.name)
         try:
-            result = known[spec.check](**spec.params, workers=workers, progress=on_block)
+            result = known[check.check](**check.params, workers=workers, progress=on_block)
         except TypeError as error:
-            raise InputError(f"check {spec.name!r}: {error}; fix its parameters") from None
+            raise InputError(f"check {check.name!r}: {error}; fix its parameters") from None
         except InputError as error:
-            raise InputError(f"check {spec.name!r}: {error}") from None
+            raise InputError(f"check {check.name!r}: {error}") from None
+        done.append((check, result, time.perf_counter() - started))
+    adjusted = holm([result.summary()["log10_pvalue"] for _, result, _ in done])
+    entries = []
+    for (check, result, seconds), log10_adjusted in zip(done, adjusted, strict=True):
+        summary = result.summary()
+        hard = bool(summary.get("hard_failure", not result.passed))
         entries.append(
             SuiteEntry(
-                name=spec.name, spec=spec, result=result, seconds=time.perf_counter() - started
+                name=check.name,
+                spec=check,
+                result=result,
+                seconds=seconds,
+                holm_log10_pvalue=log10_adjusted,
+                passed=not hard and log10_adjusted >= math.log10(spec.alpha),
             )
         )
-    return SuiteResult(entries=tuple(entries))
+    return SuiteResult(spec=spec, entries=tuple(entries))
 
 
 def _bind(progress: Callable[[str, int], None], name: str) -> Callable[[int], None]:
@@ -203,32 +294,80 @@ def _bind(progress: Callable[[str, int], None], name: str) -> Callable[[int], No
 
 
 def write_outputs(result: SuiteResult, out: Path) -> Path:
-    """Write each check's CSV and a manifest.json (provenance, verdicts, SHA-256) to ``out``."""
+    """Write each check's CSV and manifest.json (provenance, verdicts, SHA-256) to ``out``."""
     files = []
     for entry in result.entries:
-        path = out / f"{entry.name}.csv"
-        text = report.csv_text(entry.result.to_frame(), entry.result.csv_header())
-        report.atomic_write_text(path, text)
+        text = entry.csv_text()
+        report.atomic_write_text(out / f"{entry.name}.csv", text)
+        row = entry.row()
         files.append(
             {
                 "name": entry.name,
                 "check": entry.spec.check,
                 "params": entry.spec.params,
-                "verdict": "PASS" if entry.result.passed else "FAIL",
-                "file": path.name,
-                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "verdict": row["verdict"],
+                "log10_pvalue": row["log10_pvalue"],
+                "holm_log10_pvalue": row["holm_log10_pvalue"],
+                "file": f"{entry.name}.csv",
+                "sha256": sha256(text),
             }
         )
-    first = result.entries[0].result.to_dict()["provenance"] if result.entries else {}
+    first = report.jsonable(result.entries[0].result.to_dict().get("provenance", {}))
     manifest = {
+        "format": MANIFEST_FORMAT,
         "tool_version": first.get("tool_version"),
         "command": first.get("command"),
         "created_utc": first.get("created_utc"),
         "versions": provenance.library_versions(),
         "platform": first.get("platform"),
+        "alpha": result.spec.alpha,
+        "correction": "holm",
         "verdict": "PASS" if result.passed else "FAIL",
+        "suite_toml": result.spec.text,
         "checks": files,
     }
     path = out / "manifest.json"
     report.atomic_write_text(path, report.to_json(manifest))
     return path
+
+
+def sha256(text: str) -> str:
+    """SHA-256 of a report's UTF-8 bytes, as hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_junit(result: SuiteResult, path: Path) -> None:
+    """Write the suite as JUnit XML: one ``testcase`` per check, failures with their reason."""
+    failures = sum(not e.passed for e in result.entries)
+    total = sum(e.seconds for e in result.entries)
+    root = ET.Element("testsuites", name="gumbelcheck", tests=str(len(result.entries)))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("time", f"{total:.3f}")
+    suite = ET.SubElement(root, "testsuite", name="gumbelcheck suite")
+    suite.set("tests", str(len(result.entries)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", "0")
+    suite.set("time", f"{total:.3f}")
+    for entry in result.entries:
+        row = entry.row()
+        case = ET.SubElement(suite, "testcase", name=entry.name)
+        case.set("classname", f"gumbelcheck.{entry.spec.check}")
+        case.set("time", f"{entry.seconds:.3f}")
+        properties = ET.SubElement(case, "properties")
+        for key in ("rule", "test", "statistic", "df", "pvalue", "log10_pvalue",
+                    "holm_log10_pvalue", "alpha", "samples", "effect"):  # fmt: skip
+            ET.SubElement(properties, "property", name=key, value=str(row.get(key)))
+        if not entry.passed:
+            reason = row.get("reason") or (
+                f"Holm-adjusted log10 p = {entry.holm_log10_pvalue:.4g} < log10 alpha"
+            )
+            failure = ET.SubElement(case, "failure", message=reason, type="CheckFailed")
+            failure.text = json.dumps(report.jsonable(row), indent=2)
+        out = ET.SubElement(case, "system-out")
+        log10_p = row["log10_pvalue"]
+        out.text = f"{entry.name}: {row['verdict']} ({row.get('test')}, log10 p = {log10_p:.4g})"
+    ET.indent(root)
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    report.atomic_write_text(path, text)

@@ -1,0 +1,191 @@
+"""Replay a suite's results directory and verify every report bit for bit."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gumbelcheck import provenance, report
+from gumbelcheck._version import __version__
+from gumbelcheck.errors import InputError
+from gumbelcheck.suite import MANIFEST_FORMAT, parse_suite, run_suite, sha256
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileCheck:
+    """The outcome for one report of the replayed directory.
+
+    Attributes
+    ----------
+    file : str
+        Report file name.
+    status : str
+        ``identical``; ``edited`` (the file no longer matches the SHA-256 its manifest
+        recorded); ``missing``; ``differs`` (the rerun gives other bytes); or
+        ``verdict-matches`` (bytes differ, versions differ, the verdict is the same).
+    detail : str
+        What differs and its likely cause.
+    """
+
+    file: str
+    status: str
+    detail: str
+
+    @property
+    def passed(self) -> bool:
+        """True for ``identical`` and ``verdict-matches``."""
+        return self.status in ("identical", "verdict-matches")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayResult:
+    """Result of :func:`replay`.
+
+    Attributes
+    ----------
+    directory : str
+        The replayed results directory.
+    versions_recorded, versions_now : dict
+        Tool and library versions in the manifest and in this process.
+    files : tuple of FileCheck
+        One entry per report.
+    """
+
+    directory: str
+    versions_recorded: dict[str, str]
+    versions_now: dict[str, str]
+    files: tuple[FileCheck, ...]
+
+    @property
+    def versions_match(self) -> bool:
+        """True when the tool and every library have the recorded version."""
+        return self.versions_recorded == self.versions_now
+
+    @property
+    def passed(self) -> bool:
+        """True when every report was reproduced."""
+        return all(f.passed for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible types."""
+        return report.jsonable(
+            {
+                "verdict": "PASS" if self.passed else "FAIL",
+                "versions_match": self.versions_match,
+                **report.jsonable(self),
+            }
+        )
+
+
+def _versions(manifest_or_now: dict[str, Any] | None = None) -> dict[str, str]:
+    if manifest_or_now is None:
+        return {"gumbelcheck": __version__, **provenance.library_versions()}
+    return {"gumbelcheck": str(manifest_or_now.get("tool_version")), **manifest_or_now["versions"]}
+
+
+def load_manifest(directory: Path) -> dict[str, Any]:
+    """Read a results directory's manifest.json; InputError when it is not one."""
+    path = directory / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            f"{str(directory)!r} has no manifest.json; give a folder written by "
+            "gumbelcheck suite --out"
+        ) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"cannot read {str(path)!r}: {error}") from None
+    if manifest.get("format") != MANIFEST_FORMAT or "suite_toml" not in manifest:
+        raise InputError(
+            f"{str(path)!r} is not a gumbelcheck manifest of format {MANIFEST_FORMAT}; "
+            "regenerate it with gumbelcheck suite --out"
+        )
+    return manifest
+
+
+def replay(
+    directory: str | Path,
+    *,
+    workers: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ReplayResult:
+    """Rerun the suite recorded in ``directory/manifest.json`` and compare every report.
+
+    Each report is first checked against the SHA-256 its manifest recorded (a mismatch means
+    it was edited after the run), then against the bytes of the rerun. numpy does not
+    promise identical Generator streams across versions, so when the tool or a library
+    version differs from the recorded one, differing bytes are accepted if the verdict is
+    the same, and the result says so.
+    """
+    directory = Path(directory)
+    manifest = load_manifest(directory)
+    spec = parse_suite(manifest["suite_toml"], f"{directory}/manifest.json")
+    recorded, now = _versions(manifest), _versions()
+    rerun = {e.name: e for e in run_suite(spec, workers=workers, progress=progress).entries}
+    changed = ", ".join(
+        f"{name} {recorded.get(name)} -> {now.get(name)}"
+        for name in sorted(set(recorded) | set(now))
+        if recorded.get(name) != now.get(name)
+    )
+    checks = []
+    for item in manifest["checks"]:
+        name, path = item["name"], directory / item["file"]
+        entry = rerun.get(name)
+        if not path.exists():
+            checks.append(FileCheck(file=item["file"], status="missing", detail="file is gone"))
+            continue
+        text = path.read_text(encoding="utf-8")
+        if sha256(text) != item["sha256"]:
+            checks.append(
+                FileCheck(
+                    file=item["file"],
+                    status="edited",
+                    detail="does not match the SHA-256 in manifest.json: edited after the run; "
+                    + _first_difference(entry.csv_text() if entry else "", text),
+                )
+            )
+            continue
+        fresh = entry.csv_text() if entry else ""
+        if fresh == text:
+            checks.append(FileCheck(file=item["file"], status="identical", detail=""))
+        elif changed and entry is not None and entry.row()["verdict"] == item["verdict"]:
+            checks.append(
+                FileCheck(
+                    file=item["file"],
+                    status="verdict-matches",
+                    detail=f"versions differ ({changed}): bytes differ, verdict "
+                    f"{item['verdict']} reproduced",
+                )
+            )
+        else:
+            cause = (
+                f"versions differ ({changed}) and the verdict changed"
+                if changed
+                else "same versions: the code or the platform changed the result"
+            )
+            checks.append(
+                FileCheck(
+                    file=item["file"],
+                    status="differs",
+                    detail=f"{cause}; " + _first_difference(fresh, text),
+                )
+            )
+    return ReplayResult(
+        directory=str(directory), versions_recorded=recorded, versions_now=now, files=tuple(checks)
+    )
+
+
+def _first_difference(expected: str, found: str) -> str:
+    """The first differing line, as 'line N: expected ... found ...'."""
+    a, b = expected.splitlines(), found.splitlines()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, _, j1, _ in matcher.get_opcodes():
+        if tag != "equal":
+            was = a[i1] if i1 < len(a) else "<end>"
+            now = b[j1] if j1 < len(b) else "<end>"
+            return f"line {min(i1, j1) + 1}: rerun gives {was!r}, file has {now!r}"
+    return "no line differs (line endings?)"

@@ -1,0 +1,167 @@
+"""Suites: TOML configuration, Holm's correction, JUnit XML, manifests and replay."""
+
+from __future__ import annotations
+
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from gumbelcheck.errors import InputError
+from gumbelcheck.replay import replay
+from gumbelcheck.suite import DEFAULT_SUITE, holm, parse_suite, run_suite, write_outputs
+
+Cli = Callable[..., Result]
+
+SMALL = """
+alpha = 0.01
+
+[[check]]
+name = "right"
+check = "maxtrick"
+pi = [0.2, 0.3, 0.5]
+samples = 200_000
+seed = 1
+
+[[check]]
+name = "wrong"
+check = "maxtrick"
+pi = [0.2, 0.3, 0.5]
+samples = 200_000
+seed = 1
+noise = "gumbel-scale-2"
+"""
+
+
+def test_holm_adjusts_in_log_space() -> None:
+    p = [0.01, 0.04, 0.03, 0.005]
+    adjusted = [10**x for x in holm([math.log10(v) for v in p])]
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([-5000.0, -1.0]) == pytest.approx([-5000.0 + math.log10(2), -1.0])
+
+
+def test_holm_turns_a_marginal_pass_into_a_suite_failure_only_when_warranted() -> None:
+    # Three checks with p = 0.004: each rejects alone at 0.01; Holm multiplies the smallest
+    # by 3, so none is rejected as a family.
+    adjusted = [10**x for x in holm([math.log10(0.004)] * 3)]
+    assert min(adjusted) == pytest.approx(0.012)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[check", "not valid TOML"),
+        ("alpha = 0.01", r"no \[\[check\]\]"),
+        ("alpha = 2\n[[check]]\nname='a'\ncheck='maxtrick'", "--alpha 2"),
+        ("[[check]]\ncheck='maxtrick'", "has no name"),
+        ("[[check]]\nname='a'\ncheck='nope'", "kind 'nope'"),
+        ("[[check]]\nname='a'\ncheck='maxtrick'\n[[check]]\nname='a'\ncheck='maxtrick'", "repeat"),
+        ("colour = 'red'\n[[check]]\nname='a'\ncheck='maxtrick'", "unknown top-level"),
+    ],
+)
+def test_bad_suites_are_rejected(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_suite(text)
+
+
+def test_a_wrong_sampler_fails_the_suite_and_the_junit_file_says_so(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "suite.toml"
+    config.write_text(SMALL)
+    junit = tmp_path / "junit.xml"
+    result = cli("suite", "--config", str(config), "--junit", str(junit), "-q")
+    assert result.exit_code == 1
+    assert "wrong:" in result.stdout
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("tests") == "2"
+    assert suite.get("failures") == "1"
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases["right"].find("failure") is None
+    failure = cases["wrong"].find("failure")
+    assert failure is not None
+    assert "pearson-chi2" in (failure.get("message") or "")
+    assert all(float(case.get("time") or "x") >= 0 for case in cases.values())
+
+
+def test_print_default_is_the_suite_that_runs_by_default(cli: Cli) -> None:
+    printed = cli("suite", "--print-default")
+    assert printed.exit_code == 0
+    assert printed.stdout == DEFAULT_SUITE
+    assert parse_suite(printed.stdout).alpha == 0.01
+
+
+def test_unreadable_config_is_a_one_line_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("suite", "--config", str(tmp_path / "none.toml"))
+    assert result.exit_code == 2
+    assert "cannot read suite" in result.stderr
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    spec = parse_suite(SMALL.replace('noise = "gumbel-scale-2"', ""))
+    write_outputs(run_suite(spec), tmp_path)
+    return tmp_path
+
+
+def test_a_fresh_results_folder_replays_byte_for_byte(cli: Cli, results_dir: Path) -> None:
+    result = cli("replay", str(results_dir), "-q")
+    assert result.exit_code == 0, result.stdout
+    assert replay(results_dir).files[0].status == "identical"
+
+
+def test_a_tampered_report_is_named(cli: Cli, results_dir: Path) -> None:
+    path = results_dir / "right.csv"
+    path.write_text(path.read_text().replace("\n0,", "\n0,0", 1))
+    result = cli("replay", str(results_dir), "-q", "--json")
+    assert result.exit_code == 1
+    files = {f["file"]: f for f in json.loads(result.stdout)["files"]}
+    assert files["right.csv"]["status"] == "edited"
+    assert "line" in files["right.csv"]["detail"]
+
+
+def _rewrite(results_dir: Path, edit_manifest: Callable[[dict], None]) -> None:
+    """Change a report and record its new hash, as if the run itself had produced it."""
+    path = results_dir / "right.csv"
+    text = path.read_text().replace("# samples:", "# samples: 1", 1)
+    path.write_text(text)
+    manifest = json.loads((results_dir / "manifest.json").read_text())
+    import hashlib
+
+    manifest["checks"][0]["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    edit_manifest(manifest)
+    (results_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_different_result_with_the_same_versions_is_a_failure(results_dir: Path) -> None:
+    _rewrite(results_dir, lambda manifest: None)
+    outcome = replay(results_dir)
+    assert not outcome.passed
+    assert outcome.files[0].status == "differs"
+    assert "same versions" in outcome.files[0].detail
+
+
+def test_other_versions_compare_verdicts_and_say_so(results_dir: Path) -> None:
+    _rewrite(results_dir, lambda manifest: manifest["versions"].update(numpy="0.0.1"))
+    outcome = replay(results_dir)
+    assert outcome.passed
+    assert not outcome.versions_match
+    assert outcome.files[0].status == "verdict-matches"
+    assert "numpy 0.0.1 -> " in outcome.files[0].detail
+
+
+def test_missing_report_fails(results_dir: Path) -> None:
+    (results_dir / "right.csv").unlink()
+    assert replay(results_dir).files[0].status == "missing"
+
+
+def test_not_a_results_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no manifest\.json"):
+        replay(tmp_path)
