@@ -404,3 +404,23 @@ def _fmt_p(test: TestResult) -> str:
     if test.pvalue > 0:
         return f"{test.pvalue:.3g}"
     return f"10^{test.log10_pvalue:.1f}"
+
+
+def holm_reject(log10_pvalues: NDArray[np.float64], alpha: float) -> NDArray[np.bool_]:
+    """Holm's step-down procedure: which hypotheses to reject at family-wise level ``alpha``.
+
+    Works on log10 p-values, so p-values that underflow float64 keep their order. Sorting
+    ascending, the r-th smallest (r = 0, 1, ...) is rejected while
+    log10 p <= log10(alpha / (m - r)); the first that is not stops the procedure. Valid under
+    any dependence between the tests. A NaN p-value counts as a rejection (a test that could
+    not be computed is not a pass).
+    """
+    log_p = np.asarray(log10_pvalues, dtype=np.float64)
+    m = log_p.size
+    reject = np.zeros(m, dtype=bool)
+    order = np.argsort(np.where(np.isnan(log_p), -np.inf, log_p), kind="stable")
+    for rank, index in enumerate(order):
+        if not (np.isnan(log_p[index]) or log_p[index] <= math.log10(alpha / (m - rank))):
+            break
+        reject[index] = True
+    return reject
