@@ -54,6 +54,15 @@ logits = [-inf, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0,
           -0.1, -0.2, -0.3, -0.4, -0.6, -0.7, -0.8, -0.9, -6.0, -8.0]
 samples = 2_000_000
 seed = 4
+
+[[check]]
+name = "sweep-basic"
+check = "sweep"
+# Gumbel-Softmax over 25 log-spaced temperatures from 1e-3 to 1e3 (results/sweep.png)
+pi = [0.1, 0.2, 0.7]
+tau = "1e-3:1e3:25"
+samples = 100_000
+seed = 5
 """
 
 
@@ -81,8 +90,9 @@ class CheckResult(Protocol):
 
 def _checks() -> dict[str, Callable[..., CheckResult]]:
     from gumbelcheck.checks.maxtrick import maxtrick
+    from gumbelcheck.checks.sweep import sweep
 
-    return {"maxtrick": maxtrick}
+    return {"maxtrick": maxtrick, "sweep": sweep}
 
 
 @dataclass(frozen=True, kw_only=True)
