@@ -401,8 +401,8 @@ def sweep(
     plot: Annotated[
         Path | None,
         typer.Option(
-            help="Draw both gaps against tau into this PNG (needs matplotlib: "
-            "pip install 'gumbelcheck[plot]')."
+            help="Draw both gaps against tau into this PNG (needs matplotlib, "
+            "the optional 'plot' extra of gumbelcheck)."
         ),
     ] = None,
     workers: Workers = None,
@@ -417,11 +417,11 @@ def sweep(
 
     For each tau, draws N relaxed samples y = softmax((ln pi + g) / tau), computed in log
     space, and reports with standard errors one_hot_gap = E[1 - max y], uniform_gap (total
-    variation to uniform), the mean normalized entropy, mean_bias = TV(E[y], pi) and the share
-    of exactly one-hot samples. At every tau it tests argmax(y) ~ Categorical(pi) and the exact
-    law tau (log y_i - log y_j) - (ln pi_i - ln pi_j) ~ Logistic(0, 1) (KS and numerical error),
-    with Holm's procedure over all tests. PASS also needs one_hot_gap to fall as tau falls and
-    uniform_gap to fall as tau grows (within 3 standard errors).
+    variation to uniform), the mean normalized entropy, mean_bias = 0.5 sum |E y_i - pi_i|
+    and the share of exactly one-hot samples. At every tau it tests argmax(y) ~ Categorical(pi)
+    and the exact law tau (log y_i - log y_j) - (ln pi_i - ln pi_j) ~ Logistic(0, 1) (KS and
+    numerical error), with Holm's procedure over all tests. PASS also needs one_hot_gap to
+    fall as tau falls and uniform_gap to fall as tau grows (within 3 standard errors).
     """
     from gumbelcheck.checks.sweep import sweep as run
     from gumbelcheck.parsing import parse_count
