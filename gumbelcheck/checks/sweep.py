@@ -625,7 +625,7 @@ def sweep(
 
     Examples
     --------
-    >>> from gumbelcheck.checks.sweep import sweep
+    >>> from gumbelcheck import sweep
     >>> result = sweep([0.1, 0.2, 0.7], tau="0.1,1,10", samples=100_000, seed=1)
     >>> result.verdict
     'PASS'
