@@ -9,12 +9,15 @@ from gumbelcheck._version import __version__
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
+    from gumbelcheck.checks.sweep import SweepResult, sweep
 
-__all__ = ["MaxTrickResult", "__version__", "maxtrick"]
+__all__ = ["MaxTrickResult", "SweepResult", "__version__", "maxtrick", "sweep"]
 
 _LAZY = {
     "maxtrick": "gumbelcheck.checks.maxtrick",
     "MaxTrickResult": "gumbelcheck.checks.maxtrick",
+    "sweep": "gumbelcheck.checks.sweep",
+    "SweepResult": "gumbelcheck.checks.sweep",
 }
 
 

@@ -183,3 +183,67 @@ def parse_alpha(alpha: float | str) -> float:
     if not 0.0 < value < 1.0:
         raise InputError(f"--alpha {alpha} is outside (0, 1); use a level like 0.01")
     return value
+
+
+_LOG_RANGE = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)\s*$")
+
+
+def parse_tau_grid(grid: str | float | Sequence[float], name: str = "--tau") -> NDArray[np.float64]:
+    """Parse a grid of temperatures into a sorted float64 array.
+
+    Parameters
+    ----------
+    grid : str, float or sequence of float
+        A list ``"0.1,0.5,1,2"`` (any order), one value, or a log range ``"START:STOP:COUNT"``
+        such as ``"1e-3:1e3:25"``: COUNT values spaced evenly in log tau from START to STOP,
+        both included.
+    name : str
+        The option name used in error messages.
+
+    Raises
+    ------
+    InputError
+        On an empty list, a value that is not a finite positive number, a repeated value, or a
+        log range whose COUNT is not a whole number >= 1, whose START is not below STOP, or
+        whose COUNT is 1 while START and STOP differ.
+    """
+    if isinstance(grid, str) and (match := _LOG_RANGE.match(grid)):
+        start, stop = (_positive(match.group(i), name, grid) for i in (1, 2))
+        count = parse_count(match.group(3).strip(), f"{name} count in {grid!r}")
+        if count == 1 and start != stop:
+            raise InputError(
+                f"{name} {grid!r} asks for 1 value between two different ends; "
+                f"use a count >= 2 or a single value like {name} {start:g}"
+            )
+        if count > 1 and not start < stop:
+            raise InputError(
+                f"{name} {grid!r} does not run from a smaller to a larger value; "
+                "write START:STOP:COUNT with START < STOP, e.g. 1e-3:1e3:25"
+            )
+        return np.geomspace(start, stop, count)
+    if isinstance(grid, int | float) and not isinstance(grid, bool):
+        grid = [float(grid)]
+    values = parse_float_list(grid, name)
+    for value in values:
+        _positive(value, name, grid)
+    values = np.sort(values)
+    repeated = values[1:][values[1:] == values[:-1]]
+    if repeated.size:
+        raise InputError(f"{name} lists {repeated[0]:g} more than once; give each value once")
+    return values
+
+
+def _positive(text: str | float, name: str, grid: object) -> float:
+    """A temperature: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            f"{name} {grid!r}: {str(text).strip()!r} is not a number; "
+            "give a list like 0.1,0.5,1,2 or a log range like 1e-3:1e3:25"
+        ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(
+            f"{name} {grid!r}: {value:g} is not a finite positive temperature; use values > 0"
+        )
+    return value

@@ -12,7 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gumbelcheck.checks.maxtrick import MaxTrickResult
+    from gumbelcheck.checks.sweep import SweepResult
     from gumbelcheck.replay import ReplayResult
     from gumbelcheck.suite import SuiteResult
 
@@ -166,3 +169,132 @@ def replay(result: ReplayResult) -> RenderableType:
     if not result.versions_match:
         verdict.append("  (versions differ from the manifest: verdicts compared instead of bytes)")
     return Group(table, verdict)
+
+
+#: Size of the terminal plot of the sweep, in character cells.
+SWEEP_PLOT_SIZE = (100, 20)
+
+
+def _pm(value: float, se: float) -> str:
+    """``value±se`` compactly: three significant digits, the standard error to one."""
+    if not (math.isfinite(value) and math.isfinite(se)):
+        return fmt_float(value)
+    mantissa, exponent = f"{se:.0e}".split("e")
+    return f"{value:.3g}±{mantissa}e{int(exponent)}"
+
+
+def sweep(result: SweepResult) -> RenderableType:
+    """Per-tau table, terminal plot of both gaps, tests and verdict of a temperature sweep."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    columns = ["tau", "one_hot_gap", "uniform_gap", "entropy", "mean_bias", "1-hot"]
+    if result.float32:
+        columns.append("1-hot32")
+    columns += ["argmax p", "KS p", "law err"]
+    for name in columns:
+        table.add_column(name, justify="right", no_wrap=True)
+    for p in result.points:
+        cells = [
+            f"{p.tau:.3g}",
+            _pm(p.one_hot_gap, p.one_hot_gap_se),
+            _pm(p.uniform_gap, p.uniform_gap_se),
+            fmt_float(p.entropy, 5),
+            _pm(p.mean_bias, p.mean_bias_se),
+            f"{p.one_hot_fraction:.4g}",
+        ]
+        if result.float32:
+            cells.append(f"{p.one_hot_fraction_f32:.4g}")
+        cells += [
+            Text(fmt_p(p.argmax.pvalue, p.argmax.log10_pvalue), "red" if p.argmax_rejected else ""),
+            Text(
+                fmt_p(p.logistic_ks_pvalue, p.logistic_ks_log10_pvalue),
+                "red" if p.logistic_rejected else "",
+            ),
+            Text(fmt_float(p.logistic_max_error, 2), "red" if p.logistic_rejected else ""),
+        ]
+        table.add_row(*cells)
+    i, j = result.pair
+    summary = result.summary()
+    head = Text.assemble(
+        ("gumbelcheck sweep", "bold"),
+        f"  N = {result.samples:,} per tau  k = {len(result.pi)}  tau values = "
+        f"{len(result.points)}  relaxation = {result.relaxation}  seed = "
+        f"{result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+        f" (i, j = {i}, {j}: the two most probable categories)",
+    )
+    tests = Text.assemble(
+        ("tests: ", "bold"),
+        "at each tau, argmax(y) against Categorical(pi) (maxtrick rule) and a KS test of the "
+        f"logistic law; {summary['rule']} at family-wise alpha = {result.alpha:g}; smallest "
+        f"adjusted p = {fmt_p(summary['pvalue'], summary['log10_pvalue'])} ({summary['test']}); "
+        f"largest relative error of the law = {fmt_float(summary['max_logistic_rel_error'], 2)}",
+    )
+    ends = Text.assemble(
+        ("ends (reported, not judged): ", "bold"),
+        f"one_hot_gap = {fmt_float(summary['one_hot_gap_at_tau_min'], 3)} at tau = "
+        f"{summary['tau_min']:.3g}; uniform_gap = "
+        f"{fmt_float(summary['uniform_gap_at_tau_max'], 3)} at tau = {summary['tau_max']:.3g}",
+    )
+    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    if result.failures:
+        verdict.append(f"  ({'; '.join(result.failures)})")
+    return Group(head, table, sweep_plot(result), tests, ends, verdict)
+
+
+def sweep_plot(result: SweepResult) -> RenderableType:
+    """one_hot_gap and uniform_gap against tau (log axis), drawn in text with plotext."""
+    import plotext
+
+    taus = list(result.tau)
+    figure = plotext.figure
+    figure.clear()
+    figure.plot_size(*SWEEP_PLOT_SIZE)
+    figure.theme("simple")  # no background colours; plain glyphs where colour is off
+    for name, marker in (("one_hot_gap", "o"), ("uniform_gap", "x")):
+        values = [getattr(p, name) for p in result.points]
+        finite = [(t, v) for t, v in zip(taus, values, strict=True) if math.isfinite(v)]
+        if finite:
+            x, y = (list(column) for column in zip(*finite, strict=True))
+            signal = figure.signal(x, y, marker=marker).label(name).lines()
+            figure.draw(signal)
+    if len(taus) > 1:
+        figure.ruler("x").scale("log")
+    figure.title("one_hot_gap and uniform_gap against tau (log axis)")
+    return Text.from_ansi(str(figure.build()))
+
+
+def sweep_png(result: SweepResult, path: str | Path) -> None:
+    """Draw both gaps against tau (log axis) with matplotlib (Agg, headless) into a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4.8), dpi=120, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    taus = result.tau
+    for name, color in (("one_hot_gap", "tab:blue"), ("uniform_gap", "tab:orange")):
+        values = [getattr(p, name) for p in result.points]
+        se = [getattr(p, f"{name}_se") for p in result.points]
+        axes.errorbar(
+            taus,
+            values,
+            yerr=[3 * s for s in se],
+            color=color,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            label=f"{name} (±3 se)",
+        )
+    axes.set_xscale("log")
+    axes.set_xlabel("temperature tau")
+    axes.set_ylabel("expected distance")
+    axes.set_ylim(bottom=0)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    pi = ", ".join(f"{p:.3g}" for p in result.pi)
+    axes.set_title(
+        f"Gumbel-Softmax sweep: pi = ({pi}), N = {result.samples:,} per tau, {result.verdict}",
+        fontsize=10,
+    )
+    figure.savefig(path, format="png")

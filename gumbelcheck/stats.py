@@ -28,6 +28,7 @@ p-values that underflow float64 keep an exact log10 (see :func:`log_chi2_sf`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -460,3 +461,26 @@ def _fmt_p(test: TestResult) -> str:
     if test.pvalue > 0:
         return f"{test.pvalue:.3g}"
     return f"10^{test.log10_pvalue:.1f}"
+
+
+def holm(log10_pvalues: Sequence[float] | NDArray[np.float64]) -> NDArray[np.float64]:
+    """Holm's step-down adjusted p-values, in log10 (exact also where p underflows).
+
+    The r-th smallest of m p-values (r = 0, 1, ...) is multiplied by (m - r), then a running
+    maximum keeps the adjusted values monotone; capped at 1 (log10 0). Valid under any
+    dependence between the tests. A NaN p-value (a test that could not be computed) counts as
+    the strongest rejection.
+    """
+    log_p = np.asarray(log10_pvalues, dtype=np.float64)
+    log_p = np.where(np.isnan(log_p), -np.inf, log_p)
+    m = log_p.size
+    order = np.argsort(log_p, kind="stable")
+    scaled = np.minimum(0.0, log_p[order] + np.log10(m - np.arange(m)))
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled) if m else scaled
+    return adjusted
+
+
+def holm_reject(log10_pvalues: NDArray[np.float64], alpha: float) -> NDArray[np.bool_]:
+    """Which hypotheses Holm's procedure rejects at family-wise level ``alpha``."""
+    return holm(log10_pvalues) < math.log10(alpha)

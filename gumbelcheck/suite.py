@@ -14,7 +14,7 @@ import math
 import time
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from gumbelcheck import provenance, report
 from gumbelcheck.errors import InputError
 from gumbelcheck.parsing import parse_alpha
+from gumbelcheck.stats import holm
 
 #: Version of the manifest.json layout.
 MANIFEST_FORMAT = 1
@@ -69,6 +70,15 @@ logits = [-inf, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0,
           -0.1, -0.2, -0.3, -0.4, -0.6, -0.7, -0.8, -0.9, -6.0, -8.0]
 samples = 2_000_000
 seed = 4
+
+[[check]]
+name = "sweep-basic"
+check = "sweep"
+# Gumbel-Softmax over 25 log-spaced temperatures from 1e-3 to 1e3 (results/sweep.png)
+pi = [0.1, 0.2, 0.7]
+tau = "1e-3:1e3:25"
+samples = 100_000
+seed = 5
 """
 
 
@@ -100,8 +110,9 @@ class CheckResult(Protocol):
 
 def _checks() -> dict[str, Callable[..., CheckResult]]:
     from gumbelcheck.checks.maxtrick import maxtrick
+    from gumbelcheck.checks.sweep import sweep
 
-    return {"maxtrick": maxtrick}
+    return {"maxtrick": maxtrick, "sweep": sweep}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,21 +177,6 @@ def load_suite(path: Path) -> SuiteSpec:
     except OSError as error:
         raise InputError(f"cannot read suite {str(path)!r}: {error.strerror}") from None
     return parse_suite(text, str(path))
-
-
-def holm(log10_pvalues: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values, in log10 (exact also where p underflows).
-
-    The i-th smallest of m p-values is multiplied by (m - i + 1), then a running maximum
-    keeps the adjusted values monotone; capped at 1 (log10 0).
-    """
-    m = len(log10_pvalues)
-    adjusted = [0.0] * m
-    running = -math.inf
-    for rank, i in enumerate(sorted(range(m), key=lambda j: log10_pvalues[j])):
-        running = max(running, min(0.0, log10_pvalues[i] + math.log10(m - rank)))
-        adjusted[i] = running
-    return adjusted
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -273,7 +269,7 @@ def run_suite(
         done.append((check, result, time.perf_counter() - started))
     adjusted = holm([result.summary()["log10_pvalue"] for _, result, _ in done])
     entries = []
-    for (check, result, seconds), log10_adjusted in zip(done, adjusted, strict=True):
+    for (check, result, seconds), log10_adjusted in zip(done, adjusted.tolist(), strict=True):
         summary = result.summary()
         hard = bool(summary.get("hard_failure", not result.passed))
         entries.append(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gumbelcheck.replay import replay
+from gumbelcheck.replay import load_manifest, replay
+from gumbelcheck.suite import DEFAULT_SUITE
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
 def test_committed_results_are_what_the_suite_produces() -> None:
+    assert load_manifest(RESULTS)["suite_toml"] == DEFAULT_SUITE, "regenerate results/"
     outcome = replay(RESULTS)
     assert outcome.passed, [f for f in outcome.files if not f.passed]
     if outcome.versions_match:

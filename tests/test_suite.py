@@ -13,7 +13,8 @@ from typer.testing import Result
 
 from gumbelcheck.errors import InputError
 from gumbelcheck.replay import replay
-from gumbelcheck.suite import DEFAULT_SUITE, holm, parse_suite, run_suite, write_outputs
+from gumbelcheck.stats import holm
+from gumbelcheck.suite import DEFAULT_SUITE, parse_suite, run_suite, write_outputs
 
 Cli = Callable[..., Result]
 

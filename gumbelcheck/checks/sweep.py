@@ -1,0 +1,736 @@
+"""The Gumbel-Softmax temperature sweep: how the relaxed sample moves from one-hot to uniform.
+
+Gumbel-Softmax replaces the argmax of the Gumbel-max trick by the relaxed sample
+y = softmax((ln pi + g) / tau), g_i iid Gumbel(0, 1). For every temperature tau of a grid the
+sweep draws N samples and measures, each with its standard error,
+
+* ``one_hot_gap`` = E[1 - max_i y_i], the distance from one-hot (0 as tau -> 0),
+* ``uniform_gap`` = E[0.5 sum_i |y_i - 1/k|], the total-variation distance to the uniform
+  vector (0 as tau -> inf),
+* ``entropy`` = E[H(y)] / ln k, the mean normalized entropy,
+* ``mean_bias`` = 0.5 sum_i |E[y_i] - pi_i|, how far the mean relaxed sample is from pi,
+* ``one_hot_fraction``: the share of samples that are bit-for-bit one-hot in float64 (and,
+  optionally, ``one_hot_fraction_f32`` for a float32 softmax),
+
+and tests two exact laws at every tau:
+
+* argmax(y) ~ Categorical(pi) (softmax is monotone), with the goodness-of-fit rule of the
+  maxtrick check (:func:`gumbelcheck.stats.categorical_gof`);
+* tau (log y_i - log y_j) - (ln pi_i - ln pi_j) = g_i - g_j ~ Logistic(0, 1) for the two most
+  probable categories i, j: a KS test against Logistic(0, 1) on the first
+  :data:`KS_SAMPLES` draws, and the largest numerical error against g_i - g_j on every draw.
+
+Design notes
+------------
+Common random numbers. Every block draws its Gumbel noise once and evaluates the whole tau
+grid on it, so each tau sees N samples (the same N for every tau). The curves are then smooth
+(neighbouring points share their noise), each per-sample gap is monotone in tau, and a sweep
+of T temperatures costs one noise draw instead of T. The 2T tests are dependent; Holm's
+procedure controls the family-wise error under any dependence.
+
+Standard errors. Means of per-sample quantities use the sample variance, merged across blocks
+with Chan's parallel formula (no cancellation when the variance is tiny next to the mean).
+``mean_bias`` is not a mean of per-sample values: its standard error is the delete-a-group
+jackknife over :data:`JACKKNIFE_GROUPS` groups (each block is cut into that many consecutive
+chunks, and chunk g of every block joins group g), which needs no sign choice for the
+absolute values that a delta method would, and keeps memory flat in N.
+
+Monotonicity. With the grid sorted, one_hot_gap must not fall by more than
+:data:`MONOTONE_SE` combined standard errors sqrt(se_a^2 + se_b^2) from one tau to the next
+larger one, and uniform_gap must not rise by more than that. (Under common random numbers the
+neighbouring estimates are positively correlated, so this tolerance is conservative.)
+
+Numerical error of the logistic law. Rounding in x = ln pi + g, in x - max x, in the division
+by tau, in the log-sum-exp and in the final differences is bounded by a few units of
+eps = 2**-52 times ``scale`` = |x_i| + |x_j| + max|x| + |ln pi_i - ln pi_j| + |g_i - g_j| +
+tau (|log y_i| + |log y_j|). The check reports the largest absolute error and the largest
+error relative to that scale (``logistic_rel_error``), and fails above
+:data:`LAW_RTOL` = 64 eps. A relaxation computed through exp and ratios instead of in log
+space produces zeros, infinities and NaN at small tau and fails there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gumbelcheck import engine, provenance, report
+from gumbelcheck.errors import InputError
+from gumbelcheck.parsing import Categorical, categorical, parse_alpha, parse_count, parse_tau_grid
+from gumbelcheck.samplers import gumbel_noise
+from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NULL_HYPOTHESIS = (
+    "y = softmax((ln pi + g) / tau), g_i iid Gumbel(0, 1): at every tau, argmax(y) ~ "
+    "Categorical(pi) and tau (log y_i - log y_j) - (ln pi_i - ln pi_j) = g_i - g_j ~ "
+    "Logistic(0, 1)"
+)
+
+#: ``relaxation(scores, tau)`` maps the n x k perturbed logits ln pi + g to log y, the n x k
+#: log of the relaxed samples (softmax over axis 1). It may overwrite ``scores``.
+Relaxation = Callable[[NDArray[np.float64], float], NDArray[np.float64]]
+
+#: Draws per tau in the KS test of the logistic law (the first ones, in block order).
+KS_SAMPLES = 2**15
+
+#: Largest grid: each tau keeps a KS sample of KS_SAMPLES float64 (256 KiB).
+MAX_TAU_VALUES = 200
+
+#: Groups of the delete-a-group jackknife behind ``mean_bias_se``.
+JACKKNIFE_GROUPS = 32
+
+#: Tolerance of the monotonicity rule, in combined standard errors.
+MONOTONE_SE = 3.0
+
+#: Largest accepted numerical error of the logistic law, relative to its rounding scale.
+LAW_RTOL = 64 * np.finfo(np.float64).eps
+
+_LOWEST = np.finfo(np.float64).min
+
+#: The per-sample quantities whose means and standard errors the sweep reports.
+_MEANS = ("one_hot_gap", "uniform_gap", "entropy")
+
+
+def log_gumbel_softmax(scores: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
+    """log softmax(scores / tau) along axis 1, computed in log space (overwrites ``scores``).
+
+    The row maximum is subtracted before dividing by tau, so the exponentials lie in [0, 1]
+    and never overflow, and log y = (x - max x) / tau - log sum exp((x - max x) / tau) stays
+    finite where y itself underflows to 0. ``-inf`` scores (probability 0) give ``-inf``.
+    """
+    scores -= scores.max(axis=1, keepdims=True)
+    scores /= tau
+    lse = np.exp(scores).sum(axis=1, keepdims=True)
+    np.log(lse, out=lse)
+    scores -= lse
+    return scores
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SweepPoint:
+    """The measurements at one temperature.
+
+    Attributes
+    ----------
+    tau : float
+        The temperature.
+    one_hot_gap, uniform_gap, entropy, mean_bias : float
+        See the module docstring; each with a standard error ``*_se``.
+    one_hot_fraction : float
+        Share of samples whose float64 y is exactly one-hot (one entry 1.0, the others 0.0).
+    one_hot_fraction_f32 : float
+        The same for a float32 softmax (max-subtracted, as deep-learning frameworks compute
+        it) of the same perturbed logits; NaN when not computed.
+    mean : tuple of float
+        E[y], per category.
+    nonfinite : int
+        Samples whose y holds a NaN or an infinity.
+    argmax_counts : tuple of int
+        Draws per category of argmax(y).
+    argmax : CategoricalGof
+        argmax(y) against Categorical(pi); its p-value enters the Holm procedure.
+    argmax_rejected : bool
+        Holm rejects the argmax test at this tau (or a zero-probability category was hit).
+    logistic_ks_statistic, logistic_ks_pvalue, logistic_ks_log10_pvalue : float
+        KS test of the first draws of tau (log y_i - log y_j) - (ln pi_i - ln pi_j) against
+        Logistic(0, 1). Where the p-value underflows, log10 p is the Dvoretzky-Kiefer-Wolfowitz
+        bound log10(2 exp(-2 n D^2)).
+    logistic_max_error : float
+        max over all draws of |tau (log y_i - log y_j) - (ln pi_i - ln pi_j) - (g_i - g_j)|.
+    logistic_rel_error : float
+        The same error relative to its rounding scale (see the module docstring).
+    logistic_rejected : bool
+        Holm rejects the KS test, or the numerical error exceeds :data:`LAW_RTOL`.
+    """
+
+    tau: float
+    one_hot_gap: float
+    one_hot_gap_se: float
+    uniform_gap: float
+    uniform_gap_se: float
+    entropy: float
+    entropy_se: float
+    mean_bias: float
+    mean_bias_se: float
+    one_hot_fraction: float
+    one_hot_fraction_se: float
+    one_hot_fraction_f32: float
+    one_hot_fraction_f32_se: float
+    mean: tuple[float, ...]
+    nonfinite: int
+    argmax_counts: tuple[int, ...]
+    argmax: CategoricalGof
+    argmax_rejected: bool
+    logistic_ks_statistic: float
+    logistic_ks_pvalue: float
+    logistic_ks_log10_pvalue: float
+    logistic_max_error: float
+    logistic_rel_error: float
+    logistic_rejected: bool
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SweepResult:
+    """Result of :func:`sweep`.
+
+    Attributes
+    ----------
+    null_hypothesis : str
+        What was tested.
+    pi : tuple of float
+        The category probabilities (normalized).
+    samples : int
+        Draws N per temperature.
+    pair : tuple of int
+        The categories (i, j) of the logistic law: the two most probable ones.
+    relaxation : str
+        Name of the relaxation function.
+    alpha : float
+        Family-wise significance level over the 2 x len(tau) tests (Holm).
+    float32 : bool
+        Whether the float32 one-hot fraction was computed.
+    points : tuple of SweepPoint
+        One per temperature, in increasing tau.
+    failures : tuple of str
+        What failed, one entry per failed criterion; empty when the check passed.
+    provenance : Provenance
+        Seed, block size, versions: what is needed to reproduce the result.
+    """
+
+    check: ClassVar[str] = "sweep"
+    null_hypothesis: str = NULL_HYPOTHESIS
+    pi: tuple[float, ...]
+    samples: int
+    pair: tuple[int, int]
+    relaxation: str
+    alpha: float
+    float32: bool
+    points: tuple[SweepPoint, ...]
+    failures: tuple[str, ...]
+    provenance: provenance.Provenance = field(repr=False)
+
+    @property
+    def passed(self) -> bool:
+        """True when the check passed."""
+        return not self.failures
+
+    @property
+    def verdict(self) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
+
+    @property
+    def tau(self) -> tuple[float, ...]:
+        """The temperatures, increasing."""
+        return tuple(p.tau for p in self.points)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-temperature table, one row per tau (tidy)."""
+        import pandas as pd
+
+        rows = []
+        for p in self.points:
+            row: dict[str, Any] = {
+                "tau": p.tau,
+                "one_hot_gap": p.one_hot_gap,
+                "one_hot_gap_se": p.one_hot_gap_se,
+                "uniform_gap": p.uniform_gap,
+                "uniform_gap_se": p.uniform_gap_se,
+                "entropy": p.entropy,
+                "entropy_se": p.entropy_se,
+                "mean_bias": p.mean_bias,
+                "mean_bias_se": p.mean_bias_se,
+                "one_hot_fraction": p.one_hot_fraction,
+                "one_hot_fraction_se": p.one_hot_fraction_se,
+            }
+            if self.float32:
+                row["one_hot_fraction_f32"] = p.one_hot_fraction_f32
+                row["one_hot_fraction_f32_se"] = p.one_hot_fraction_f32_se
+            row |= {
+                "argmax_test": p.argmax.test,
+                "argmax_statistic": p.argmax.statistic,
+                "argmax_df": p.argmax.df,
+                "argmax_pvalue": p.argmax.pvalue,
+                "argmax_log10_pvalue": p.argmax.log10_pvalue,
+                "argmax_tv": p.argmax.tv_distance,
+                "argmax_rejected": p.argmax_rejected,
+                "logistic_ks_statistic": p.logistic_ks_statistic,
+                "logistic_ks_pvalue": p.logistic_ks_pvalue,
+                "logistic_ks_log10_pvalue": p.logistic_ks_log10_pvalue,
+                "logistic_max_error": p.logistic_max_error,
+                "logistic_rel_error": p.logistic_rel_error,
+                "logistic_rejected": p.logistic_rejected,
+                "nonfinite": p.nonfinite,
+            }
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _tests(self) -> list[tuple[str, float, float, int | None, float]]:
+        """(name, log10 p, statistic, df, p) of the 2T tests."""
+        tests: list[tuple[str, float, float, int | None, float]] = []
+        for p in self.points:
+            g = p.argmax
+            tests.append(
+                (f"argmax {g.test} @ tau={p.tau:.3g}", g.log10_pvalue, g.statistic, g.df, g.pvalue)
+            )
+            tests.append(
+                (
+                    f"logistic KS @ tau={p.tau:.3g}",
+                    p.logistic_ks_log10_pvalue,
+                    p.logistic_ks_statistic,
+                    None,
+                    p.logistic_ks_pvalue,
+                )
+            )
+        return tests
+
+    def summary(self) -> dict[str, Any]:
+        """The run-level figures: verdict, the smallest Holm-adjusted p-value, the curve ends."""
+        tests = self._tests()
+        m = len(tests)
+        name, log10_p, statistic, df, _ = min(
+            tests, key=lambda t: -math.inf if math.isnan(t[1]) else t[1]
+        )
+        # Holm's adjusted p-value of the smallest p-value is m p (capped at 1).
+        log10_adjusted = min(0.0, log10_p + math.log10(m)) if not math.isnan(log10_p) else math.nan
+        first, last = self.points[0], self.points[-1]
+        return {
+            "check": self.check,
+            "verdict": self.verdict,
+            "null_hypothesis": self.null_hypothesis,
+            "rule": f"holm({m} tests)",
+            "test": name,
+            "statistic": statistic,
+            "df": df,
+            "pvalue": 10.0**log10_adjusted,
+            "log10_pvalue": log10_adjusted,
+            "alpha": self.alpha,
+            "effect": f"TV {max(p.argmax.tv_distance for p in self.points):.2g}",
+            "max_argmax_tv": max(p.argmax.tv_distance for p in self.points),
+            "max_logistic_rel_error": max(p.logistic_rel_error for p in self.points),
+            "tau_min": first.tau,
+            "one_hot_gap_at_tau_min": first.one_hot_gap,
+            "tau_max": last.tau,
+            "uniform_gap_at_tau_max": last.uniform_gap,
+            "samples": self.samples,
+            "reason": "; ".join(self.failures),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result as plain JSON-compatible types."""
+        return report.jsonable(
+            {
+                **self.summary(),
+                "pi": self.pi,
+                "pair": self.pair,
+                "relaxation": self.relaxation,
+                "tau": self.tau,
+                "points": self.to_frame().to_dict(orient="records"),
+                "mean": [p.mean for p in self.points],
+                "argmax_counts": [p.argmax_counts for p in self.points],
+                "provenance": self.provenance,
+            }
+        )
+
+    def csv_header(self) -> dict[str, Any]:
+        """Summary and provenance lines for the top of the CSV report."""
+        return {
+            **self.summary(),
+            "pi": self.pi,
+            "pair": self.pair,
+            **report.jsonable(self.provenance),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class _Part:
+    """Partial sums of one or more consecutive blocks; arrays are indexed by tau first."""
+
+    n: int
+    mean: NDArray[np.float64]  # (T, 3) means of the per-sample quantities
+    m2: NDArray[np.float64]  # (T, 3) sums of squared deviations from those means
+    group_n: NDArray[np.int64]  # (G,) samples per jackknife group
+    group_sum: NDArray[np.float64]  # (T, G, k) sums of y per group
+    counts: NDArray[np.int64]  # (T, k) argmax counts
+    one_hot: NDArray[np.int64]  # (T, 2) exactly one-hot samples: float64, float32
+    nonfinite: NDArray[np.int64]  # (T,)
+    max_error: NDArray[np.float64]  # (T,)
+    max_rel_error: NDArray[np.float64]  # (T,)
+    ks: NDArray[np.float64]  # (T, <= KS_SAMPLES) the law's values of the first draws
+
+
+def _fold(a: _Part, b: _Part) -> _Part:
+    """Merge the partial sums of consecutive blocks (Chan's formula for the moments)."""
+    n = a.n + b.n
+    delta = b.mean - a.mean
+    return _Part(
+        n=n,
+        mean=a.mean + delta * (b.n / n),
+        m2=a.m2 + b.m2 + delta**2 * (a.n * b.n / n),
+        group_n=a.group_n + b.group_n,
+        group_sum=a.group_sum + b.group_sum,
+        counts=a.counts + b.counts,
+        one_hot=a.one_hot + b.one_hot,
+        nonfinite=a.nonfinite + b.nonfinite,
+        # np.maximum propagates NaN: an undefined error is never hidden by a later block.
+        max_error=np.maximum(a.max_error, b.max_error),
+        max_rel_error=np.maximum(a.max_rel_error, b.max_rel_error),
+        ks=a.ks if a.ks.shape[1] >= KS_SAMPLES else np.hstack([a.ks, b.ks])[:, :KS_SAMPLES],
+    )
+
+
+def _count_one_hot(y: NDArray[Any], y_max: NDArray[Any]) -> int:
+    """Rows of ``y`` that are exactly one-hot: one entry exactly 1, all others exactly 0."""
+    rows = np.flatnonzero(y_max == 1)
+    return int(np.count_nonzero(np.count_nonzero(y[rows], axis=1) == 1)) if rows.size else 0
+
+
+def _argmax_counts(y: NDArray[np.float64], y_max: NDArray[np.float64]) -> NDArray[np.int64]:
+    """``bincount(argmax(y, axis=1))``, with np.argmax's lowest-index rule on ties.
+
+    When every row has exactly one entry equal to its maximum (no ties, no NaN), the counts
+    are the column counts of ``y == y_max``, which is much faster than a row-wise argmax on
+    the n x k view; otherwise np.argmax decides.
+    """
+    at_max = np.count_nonzero(y == y_max[:, None], axis=0)
+    if int(at_max.sum()) == y.shape[0]:
+        return at_max.astype(np.int64)
+    return np.bincount(np.argmax(y, axis=1), minlength=y.shape[1]).astype(np.int64)
+
+
+def _kernel_for(
+    dist: Categorical,
+    taus: NDArray[np.float64],
+    pair: tuple[int, int],
+    relaxation: Relaxation,
+    float32: bool,
+) -> Callable[[np.random.Generator, int], _Part]:
+    """The block kernel: one noise draw, every tau evaluated on it."""
+    k, t_count = dist.k, taus.size
+    i, j = pair
+    dlogp = float(dist.logp[i] - dist.logp[j])
+    log_k = math.log(k)
+
+    def kernel(rng: np.random.Generator, n: int) -> _Part:
+        # np.errstate is per thread, so it is set here, in the thread that runs the block.
+        # Overflow and NaN of a wrong relaxation are measured and reported, not raised.
+        with np.errstate(all="ignore"):
+            return block(rng, n)
+
+    def block(rng: np.random.Generator, n: int) -> _Part:
+        # k x n noise, transposed: an n x k view whose per-sample reductions over the k
+        # categories run along contiguous rows (much faster than row-wise on n x k for small k).
+        g = gumbel_noise(rng, k, n).T
+        exact = g[:, i] - g[:, j]
+        x = g + dist.logp
+        base_scale = np.abs(x[:, i]) + np.abs(x[:, j]) + np.abs(x.max(axis=1))
+        base_scale += abs(dlogp) + np.abs(exact)
+        x32 = x.astype(np.float32) if float32 else None
+        scores, y, work = (np.empty_like(x) for _ in range(3))
+        starts = np.arange(JACKKNIFE_GROUPS) * n // JACKKNIFE_GROUPS
+        nonempty = np.diff(np.append(starts, n)) > 0
+        mean, m2 = np.empty((t_count, len(_MEANS))), np.empty((t_count, len(_MEANS)))
+        group_sum = np.zeros((t_count, JACKKNIFE_GROUPS, k))
+        counts = np.empty((t_count, k), dtype=np.int64)
+        one_hot = np.zeros((t_count, 2), dtype=np.int64)
+        nonfinite = np.empty(t_count, dtype=np.int64)
+        max_error, max_rel_error = np.empty(t_count), np.empty(t_count)
+        ks = np.empty((t_count, min(n, KS_SAMPLES)))
+        for t, tau in enumerate(taus):
+            np.copyto(scores, x)
+            log_y = relaxation(scores, float(tau))
+            np.exp(log_y, out=y)
+            y_max = y.max(axis=1)
+            np.subtract(y, 1.0 / k, out=work)
+            np.abs(work, out=work)
+            uniform_gap = work.sum(axis=1)
+            uniform_gap *= 0.5
+            # 0 log 0 = 0: log y = -inf (probability 0) is raised to the lowest float, whose
+            # product with y = 0 is 0; NaN still propagates through np.maximum.
+            np.maximum(log_y, _LOWEST, out=work)
+            work *= y
+            entropy = work.sum(axis=1)
+            entropy *= -1.0 / log_k
+            for s, values in enumerate((1.0 - y_max, uniform_gap, entropy)):
+                mean[t, s] = values.mean()
+                m2[t, s] = np.square(values - mean[t, s]).sum()
+            group_sum[t, nonempty] = np.add.reduceat(y, starts[nonempty], axis=0)
+            counts[t] = _argmax_counts(y, y_max)
+            one_hot[t, 0] = _count_one_hot(y, y_max)
+            nonfinite[t] = np.count_nonzero(~np.isfinite(uniform_gap))
+            law = log_y[:, i] - log_y[:, j]
+            law *= tau
+            law -= dlogp
+            error = np.abs(law - exact)
+            scale = np.abs(log_y[:, i]) + np.abs(log_y[:, j])
+            scale *= tau
+            scale += base_scale
+            max_error[t] = error.max()
+            with np.errstate(invalid="ignore"):  # inf / inf: an infinite error stays NaN
+                max_rel_error[t] = (error / scale).max()
+            ks[t] = law[: ks.shape[1]]
+            if x32 is not None:
+                one_hot[t, 1] = _count_one_hot_f32(x32, tau)
+        group_n = np.diff(np.append(starts, n)).astype(np.int64)
+        return _Part(
+            n=n,
+            mean=mean,
+            m2=m2,
+            group_n=group_n,
+            group_sum=group_sum,
+            counts=counts,
+            one_hot=one_hot,
+            nonfinite=nonfinite,
+            max_error=max_error,
+            max_rel_error=max_rel_error,
+            ks=ks,
+        )
+
+    return kernel
+
+
+def _count_one_hot_f32(x32: NDArray[np.float32], tau: float) -> int:
+    """Exactly one-hot rows of a float32 softmax(x / tau), max-subtracted as frameworks do."""
+    e = x32 - x32.max(axis=1, keepdims=True)
+    e /= np.float32(tau)
+    np.exp(e, out=e)
+    e /= e.sum(axis=1, keepdims=True)
+    return _count_one_hot(e, e.max(axis=1))
+
+
+def _jackknife_bias(
+    group_n: NDArray[np.int64], group_sum: NDArray[np.float64], p: NDArray[np.float64]
+) -> tuple[float, float]:
+    """mean_bias 0.5 sum |E[y] - pi| and its delete-a-group jackknife standard error."""
+    used = group_n > 0
+    sizes, sums = group_n[used], group_sum[used]
+    total = sums.sum(axis=0)
+    bias = 0.5 * float(np.abs(total / sizes.sum() - p).sum())
+    g = sizes.size
+    leave_out = (total - sums) / (sizes.sum() - sizes)[:, None]
+    estimates = 0.5 * np.abs(leave_out - p).sum(axis=1)
+    se = math.sqrt((g - 1) / g * float(np.square(estimates - estimates.mean()).sum()))
+    return bias, se
+
+
+def _ks_logistic(values: NDArray[np.float64]) -> tuple[float, float, float]:
+    """KS test against Logistic(0, 1): statistic, p-value, log10 p-value."""
+    from scipy import stats
+
+    if not np.isfinite(values).all():
+        return math.nan, math.nan, math.nan
+    result = stats.kstest(values, "logistic")
+    d, pvalue = float(result.statistic), float(result.pvalue)
+    if pvalue > 0:
+        return d, pvalue, math.log10(pvalue)
+    # Underflow: the Dvoretzky-Kiefer-Wolfowitz bound P(D >= d) <= 2 exp(-2 n d^2).
+    return d, pvalue, (math.log(2.0) - 2.0 * values.size * d * d) / LN10
+
+
+def _monotone_failures(points: list[SweepPoint]) -> list[str]:
+    """One entry per gap that moves the wrong way by more than MONOTONE_SE combined SEs.
+
+    Non-finite gaps are skipped here: they come from NaN or infinite y, a failure of its own.
+    """
+    failures = []
+    for name, sign, direction in (("one_hot_gap", 1.0, "falls"), ("uniform_gap", -1.0, "rises")):
+        steps = []
+        for low, high in itertools.pairwise(points):
+            a, b = getattr(low, name), getattr(high, name)
+            combined = math.hypot(getattr(low, f"{name}_se"), getattr(high, f"{name}_se"))
+            # one_hot_gap must not fall as tau grows; uniform_gap must not rise.
+            if math.isfinite(a + b + combined) and sign * (a - b) > MONOTONE_SE * combined:
+                steps.append(f"tau {low.tau:.3g} -> {high.tau:.3g}: {a:.4g} -> {b:.4g}")
+        if steps:
+            shown = "; ".join(steps[:3]) + ("; ..." if len(steps) > 3 else "")
+            failures.append(
+                f"{name} {direction} as tau grows by more than {MONOTONE_SE:g} standard errors "
+                f"({shown})"
+            )
+    return failures
+
+
+def sweep(
+    pi: str | Sequence[float] | NDArray[np.float64] | None = None,
+    *,
+    logits: str | Sequence[float] | NDArray[np.float64] | None = None,
+    normalize: bool = False,
+    tau: str | float | Sequence[float] = "1e-3:1e3:25",
+    samples: int | str = 100_000,
+    seed: int | None = None,
+    alpha: float = 0.01,
+    float32: bool = False,
+    relaxation: Relaxation = log_gumbel_softmax,
+    block_size: int | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Sweep the Gumbel-Softmax temperature: distance from one-hot and from uniform, exact laws.
+
+    For every tau of the grid, N relaxed samples y = softmax((ln pi + g) / tau) are drawn on
+    the seeded block engine (the same noise for every tau) and measured as described in the
+    module docstring.
+
+    The check passes when (1) Holm's procedure at family-wise level ``alpha`` rejects none of
+    the 2 x len(tau) tests (argmax(y) ~ Categorical(pi) and the KS test of the logistic law,
+    at every tau), (2) no draw lands on a zero-probability category, no y is NaN or infinite,
+    and the logistic law holds to :data:`LAW_RTOL` on every draw, and (3) one_hot_gap never
+    falls and uniform_gap never rises with tau by more than :data:`MONOTONE_SE` combined
+    standard errors. How close the grid's ends come to one-hot and to uniform is reported,
+    not judged.
+
+    Parameters
+    ----------
+    pi : str or array_like, optional
+        Probabilities, e.g. ``[0.1, 0.2, 0.7]`` or ``"0.1,0.2,0.7"``; zeros allowed, but at
+        least two must be positive.
+    logits : str or array_like, optional
+        Unnormalized log-probabilities instead of ``pi``; ``-inf`` means probability 0.
+    normalize : bool
+        Accept weights that do not sum to 1.
+    tau : str, float or sequence of float
+        The temperatures: a list ``"0.1,0.5,1,2"`` or a log range ``"1e-3:1e3:25"`` (25
+        log-spaced values); see :func:`gumbelcheck.parsing.parse_tau_grid`.
+    samples : int or str
+        Draws N per temperature (``"1M"`` and ``"1e6"`` are accepted), at least 2.
+    seed : int, optional
+        Root seed; fresh entropy (recorded in the provenance) when None.
+    alpha : float
+        Family-wise significance level over all the tests.
+    float32 : bool
+        Also report the share of exactly one-hot samples for a float32 softmax.
+    relaxation : callable
+        ``relaxation(scores, tau) -> log y`` on n x k arrays (see :data:`Relaxation`); the
+        default is :func:`log_gumbel_softmax`. Pass a wrong one to watch the check fail.
+    block_size : int, optional
+        Samples per block; by default about 2**19 numbers per block. Part of the
+        reproducibility contract.
+    workers : int, optional
+        Threads; all cores by default. The result does not depend on it.
+    progress : callable, optional
+        Called with the number of samples finished after each block.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> from gumbelcheck import sweep
+    >>> result = sweep([0.1, 0.2, 0.7], tau="0.1,1,10", samples=100_000, seed=1)
+    >>> result.verdict
+    'PASS'
+    """
+    dist = categorical(pi, logits, normalize=normalize)
+    if int(dist.support.sum()) < 2:
+        raise InputError(
+            "the sweep needs at least two categories with positive probability; "
+            "with one, y is the same one-hot vector at every tau"
+        )
+    taus = parse_tau_grid(tau)
+    if taus.size > MAX_TAU_VALUES:
+        raise InputError(
+            f"--tau has {taus.size} values; use at most {MAX_TAU_VALUES} (e.g. 1e-3:1e3:25)"
+        )
+    samples = parse_count(samples, minimum=2)
+    alpha = parse_alpha(alpha)
+    size = engine.default_block_size(dist.k)
+    if block_size is not None:
+        size = parse_count(block_size, "--block-size")
+    seed = engine.resolve_seed(seed)
+    plan = engine.Plan(samples=samples, block_size=size)
+    # The two most probable categories (lowest indices on ties).
+    i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
+    kernel = _kernel_for(dist, taus, (i, j), relaxation, float32)
+    part = engine.run_blocks(
+        plan, seed, kernel, _fold, workers=workers or engine.default_workers(), progress=progress
+    )
+    points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
+    failures = [
+        f"{what} fails at tau = {', '.join(f'{p.tau:.3g}' for p in bad)}"
+        for what, bad in (
+            ("argmax(y) ~ Categorical(pi)", [p for p in points if p.argmax_rejected]),
+            ("the logistic law", [p for p in points if p.logistic_rejected]),
+        )
+        if bad
+    ]
+    nan_taus = [p for p in points if p.nonfinite]
+    if nan_taus:
+        failures.append("NaN or infinite y at tau = " + ", ".join(f"{p.tau:.3g}" for p in nan_taus))
+    failures += _monotone_failures(points)
+    name = getattr(relaxation, "__name__", type(relaxation).__name__)
+    return SweepResult(
+        pi=tuple(float(x) for x in dist.p),
+        samples=samples,
+        pair=(i, j),
+        relaxation=name,
+        alpha=alpha,
+        float32=float32,
+        points=tuple(points),
+        failures=tuple(failures),
+        provenance=provenance.collect(
+            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise="reference"
+        ),
+    )
+
+
+def _points(
+    part: _Part,
+    dist: Categorical,
+    taus: NDArray[np.float64],
+    *,
+    alpha: float,
+    seed: int,
+    float32: bool,
+) -> list[SweepPoint]:
+    """Turn the folded sums into one SweepPoint per tau, with Holm's decisions."""
+    n = part.n
+    se = np.sqrt(part.m2 / (n - 1) / n)
+    fraction = part.one_hot / n
+    fraction_se = np.sqrt(fraction * (1.0 - fraction) / n)
+    gofs = [categorical_gof(c, dist.p, alpha=alpha, seed=seed) for c in part.counts]
+    ks = [_ks_logistic(values) for values in part.ks]
+    log10_ps = np.array([v for g, k in zip(gofs, ks, strict=True) for v in (g.log10_pvalue, k[2])])
+    rejected = holm_reject(log10_ps, alpha).reshape(-1, 2)
+    points = []
+    for t, tau in enumerate(taus):
+        bias, bias_se = _jackknife_bias(part.group_n, part.group_sum[t], dist.p)
+        rel_error = float(part.max_rel_error[t])
+        points.append(
+            SweepPoint(
+                tau=float(tau),
+                one_hot_gap=float(part.mean[t, 0]),
+                one_hot_gap_se=float(se[t, 0]),
+                uniform_gap=float(part.mean[t, 1]),
+                uniform_gap_se=float(se[t, 1]),
+                entropy=float(part.mean[t, 2]),
+                entropy_se=float(se[t, 2]),
+                mean_bias=bias,
+                mean_bias_se=bias_se,
+                one_hot_fraction=float(fraction[t, 0]),
+                one_hot_fraction_se=float(fraction_se[t, 0]),
+                one_hot_fraction_f32=float(fraction[t, 1]) if float32 else math.nan,
+                one_hot_fraction_f32_se=float(fraction_se[t, 1]) if float32 else math.nan,
+                mean=tuple(float(v) for v in part.group_sum[t].sum(axis=0) / n),
+                nonfinite=int(part.nonfinite[t]),
+                argmax_counts=tuple(int(c) for c in part.counts[t]),
+                argmax=gofs[t],
+                argmax_rejected=bool(rejected[t, 0]) or gofs[t].zero_probability_draws > 0,
+                logistic_ks_statistic=ks[t][0],
+                logistic_ks_pvalue=ks[t][1],
+                logistic_ks_log10_pvalue=ks[t][2],
+                logistic_max_error=float(part.max_error[t]),
+                logistic_rel_error=rel_error,
+                logistic_rejected=bool(rejected[t, 1]) or not rel_error <= LAW_RTOL,
+            )
+        )
+    return points
