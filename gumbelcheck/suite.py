@@ -54,6 +54,15 @@ logits = [-inf, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0,
           -0.1, -0.2, -0.3, -0.4, -0.6, -0.7, -0.8, -0.9, -6.0, -8.0]
 samples = 2_000_000
 seed = 4
+
+[[check]]
+name = "dist"
+check = "dist"
+# pdf ... isf against a 256-bit reference and SciPy; 1M draws through the inverse CDF
+mu = 0.0
+beta = 1.0
+samples = 1_000_000
+seed = 5
 """
 
 
@@ -80,9 +89,10 @@ class CheckResult(Protocol):
 
 
 def _checks() -> dict[str, Callable[..., CheckResult]]:
+    from gumbelcheck.checks.dist import dist
     from gumbelcheck.checks.maxtrick import maxtrick
 
-    return {"maxtrick": maxtrick}
+    return {"maxtrick": maxtrick, "dist": dist}
 
 
 @dataclass(frozen=True, kw_only=True)
