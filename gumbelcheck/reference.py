@@ -6,7 +6,7 @@ reference needs cancellation-free forms too: at any finite precision ``1 - exp(-
 to 1 when e is large, so ``log(-expm1(-e))`` returns 0 in the left tail (z < -5 at 60
 digits); ``log1p(-exp(-e))`` is used there instead. mpmath's exponent range is unbounded, so
 values that over- or underflow float64 are computed exactly and only their conversion to
-float64 over- or underflows.
+float64 (``float()``, round to nearest) over- or underflows.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def reference_x(
                 "logsf": mpmath.log1p(-mpmath.exp(-e)) if e > 1 else mpmath.log(-mpmath.expm1(-e)),
             }
             for name in names:
-                out[name][i] = _to_float(values[name])
+                out[name][i] = float(values[name])
     return out
 
 
@@ -91,10 +91,5 @@ def _inverse(
         for i, pi in enumerate(values):
             # log1p(-q) is exact for the stored q; log(1 - q) would first round 1 - q.
             log_cdf = mpmath.log1p(-mpmath.mpf(pi)) if upper else mpmath.log(mpmath.mpf(pi))
-            out[i] = _to_float(m - b * mpmath.log(-log_cdf))
+            out[i] = float(m - b * mpmath.log(-log_cdf))
     return out
-
-
-def _to_float(value: mpmath.mpf) -> float:
-    """Round to the nearest float64, with overflow to +-inf (mpmath's float() does this)."""
-    return float(value)

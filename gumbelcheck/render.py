@@ -10,8 +10,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gumbelcheck.checks.dist import scipy_deviation_text
-
 if TYPE_CHECKING:
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
@@ -127,6 +125,8 @@ def _span(variable: str, lo: float, hi: float) -> str:
 
 def dist(result: DistResult) -> RenderableType:
     """Accuracy table, SciPy deviations, moments and sampling tests of a Gumbel check."""
+    from gumbelcheck.checks.dist import scipy_deviation_text
+
     s = result.sampling
     head = Text.assemble(
         ("gumbelcheck dist", "bold"),
@@ -176,7 +176,7 @@ def dist(result: DistResult) -> RenderableType:
         ("sampling: ", "bold"),
         f"{s.samples:,} draws by {s.sampler}; KS and CvM on the first {s.gof_draws:,} "
         "(block order), moments on all\n",
-        f"  mu = {result.mu:g} is the mode, not the mean: mean = mu + gamma beta = "
+        f"  mu = {result.mu:g} is the mode, not the mean: mu + gamma beta = "
         f"{s.mean.expected:.6g}, sample {s.mean.estimate:.6g} "
         f"({level} CI {s.mean.ci_low:.6g}..{s.mean.ci_high:.6g})\n",
         f"  beta = {result.beta:g} is not the sd: sd = pi beta / sqrt(6) = "

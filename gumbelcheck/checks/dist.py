@@ -108,9 +108,9 @@ Function = Callable[..., Any]
 Sampler = Callable[[np.random.Generator, int, float, float], NDArray[np.float64]]
 
 NULL_HYPOTHESIS = (
-    "gumbelcheck's Gumbel(mu, beta) functions are within ULP_FACTOR (1 + condition number) "
-    "ULP of a 256-bit reference wherever the true value is a normal float, and draws through "
-    "the inverse CDF are iid Gumbel(mu, beta)"
+    f"gumbelcheck's Gumbel(mu, beta) functions are within {ULP_FACTOR:g} (1 + condition "
+    "number) ULP of a 256-bit reference wherever the true value is a normal float, and draws "
+    "through the inverse CDF are iid Gumbel(mu, beta)"
 )
 
 #: Column names of the accuracy table, in order (documented in the README).
