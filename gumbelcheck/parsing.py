@@ -247,3 +247,16 @@ def _positive(text: str | float, name: str, grid: object) -> float:
             f"{name} {grid!r}: {value:g} is not a finite positive temperature; use values > 0"
         )
     return value
+
+
+def parse_real(value: float | str, name: str, *, positive: bool = False) -> float:
+    """Check a real parameter such as a location or scale: finite, and > 0 when ``positive``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {value!r} is not a number; give a real number like 1.5") from None
+    if not math.isfinite(number):
+        raise InputError(f"{name} {value} is not finite; give a finite real number like 1.5")
+    if positive and number <= 0:
+        raise InputError(f"{name} {value} is not positive; give a number > 0 like 1.5")
+    return number

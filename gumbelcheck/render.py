@@ -14,6 +14,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
     from gumbelcheck.replay import ReplayResult
@@ -298,3 +299,103 @@ def sweep_png(result: SweepResult, path: str | Path) -> None:
         fontsize=10,
     )
     figure.savefig(path, format="png")
+
+
+def _span(variable: str, lo: float, hi: float) -> str:
+    """A grid's range, ``z -2..5``, or ``p near 0.3679`` when it is too narrow for that."""
+    if math.isnan(lo):
+        return variable
+    if f"{lo:.3g}" == f"{hi:.3g}":
+        return f"{variable} near {(lo + hi) / 2:.4g}"
+    return f"{variable} {lo:.3g}..{hi:.3g}"
+
+
+def dist(result: DistResult) -> RenderableType:
+    """Accuracy table, SciPy deviations, moments and sampling tests of a Gumbel check."""
+    from gumbelcheck.checks.dist import scipy_deviation_text
+
+    s = result.sampling
+    head = Text.assemble(
+        ("gumbelcheck dist", "bold"),
+        f"  mu = {result.mu:g}  beta = {result.beta:g}  N = {s.samples:,}  "
+        f"seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+        "\n",
+        ("accuracy: ", "bold"),
+        f"{result.functions} vs a 256-bit mpmath reference, tolerance "
+        f"{result.ulp_factor:g} (1 + condition number) ULP; SciPy = scipy.stats.gumbel_r",
+    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0))
+    columns = ("function", "region", "range", "n", "max rel", "max ULP", "tol ULP")
+    for name in (*columns, "err/tol", "ok", "SciPy ULP", "SciPy"):
+        table.add_column(name, justify="left" if name in columns[:3] else "right", no_wrap=True)
+    for row in result.accuracy:
+        scipy = "-"
+        if row.kind == "reference":
+            scipy = "DEVIATES" if row.scipy_deviates else "ok"
+        table.add_row(
+            row.function,
+            row.region,
+            _span(row.variable, row.lo, row.hi),
+            str(row.n_points),
+            fmt_float(row.max_rel_err, 2),
+            fmt_float(row.max_ulp_err, 2),
+            fmt_float(row.tolerance_ulp, 2),
+            fmt_float(row.error_ratio, 2),
+            verdict_text(row.passed),
+            fmt_float(row.scipy_max_ulp_err, 2),
+            Text(scipy, style="bold yellow" if row.scipy_deviates else ""),
+        )
+    note = Text(
+        "n: points compared (true value a normal float); where it underflows the function "
+        "must return < 2.2e-308. ULP of the true value; tol ULP where the ULP error is largest.",
+        style="dim",
+    )
+    deviations = Text.assemble(("SciPy deviations: ", "bold"))
+    if result.scipy_deviations:
+        for row in result.scipy_deviations:
+            deviations.append(f"\n  {scipy_deviation_text(row)}")
+    else:
+        deviations.append("none (SciPy met every tolerance)")
+    level = f"{100 * (1 - s.alpha):g}%"
+    moments = Text.assemble(
+        ("sampling: ", "bold"),
+        f"{s.samples:,} draws by {s.sampler}; KS and CvM on the first {s.gof_draws:,} "
+        "(block order), moments on all\n",
+        f"  mu = {result.mu:g} is the mode, not the mean: mu + gamma beta = "
+        f"{s.mean.expected:.6g}, sample {s.mean.estimate:.6g} "
+        f"({level} CI {s.mean.ci_low:.6g}..{s.mean.ci_high:.6g})\n",
+        f"  beta = {result.beta:g} is not the sd: sd = pi beta / sqrt(6) = "
+        f"{s.sd_expected:.6g}, sample {s.sd:.6g}\n",
+        f"  variance pi^2 beta^2 / 6 = {s.variance.expected:.6g}, sample "
+        f"{s.variance.estimate:.6g} ({level} CI {s.variance.ci_low:.6g}.."
+        f"{s.variance.ci_high:.6g})",
+    )
+    tests = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("test", "statistic", "p", "log10 p"):
+        tests.add_column(name, justify="left" if name == "test" else "right", no_wrap=True)
+    for test in s.tests:
+        tests.add_row(
+            test.name,
+            fmt_float(test.statistic, 5),
+            fmt_p(test.pvalue, test.log10_pvalue),
+            f"{test.log10_pvalue:.4g}",
+        )
+    test_line = Text.assemble(
+        ("test: ", "bold"),
+        f"smallest of {len(s.tests)} p-values ({s.test}), Bonferroni: "
+        f"p = {fmt_p(s.pvalue, s.log10_pvalue)}  log10 p = {s.log10_pvalue:.4g}  "
+        f"alpha = {s.alpha:g}",
+    )
+    worst = result.worst
+    effect = Text.assemble(
+        ("effect size: ", "bold"),
+        f"KS D = {s.ks_distance:.3g}  mean shift = {s.mean_shift_sd:.3g} sd  "
+        f"variance ratio = {s.variance_ratio:.5g}  worst accuracy = {worst.error_ratio:.3g} x "
+        f"tolerance ({worst.function} {worst.region})",
+    )
+    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    if result.reason:
+        verdict.append(f"  ({result.reason})")
+    return Group(head, table, note, deviations, moments, tests, test_line, effect, verdict)

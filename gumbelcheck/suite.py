@@ -72,6 +72,15 @@ samples = 2_000_000
 seed = 4
 
 [[check]]
+name = "dist"
+check = "dist"
+# pdf ... isf against a 256-bit reference and SciPy; 1M draws through the inverse CDF
+mu = 0.0
+beta = 1.0
+samples = 1_000_000
+seed = 5
+
+[[check]]
 name = "sweep-basic"
 check = "sweep"
 # Gumbel-Softmax over 25 log-spaced temperatures from 1e-3 to 1e3 (results/sweep.png)
@@ -109,10 +118,11 @@ class CheckResult(Protocol):
 
 
 def _checks() -> dict[str, Callable[..., CheckResult]]:
+    from gumbelcheck.checks.dist import dist
     from gumbelcheck.checks.maxtrick import maxtrick
     from gumbelcheck.checks.sweep import sweep
 
-    return {"maxtrick": maxtrick, "sweep": sweep}
+    return {"maxtrick": maxtrick, "dist": dist, "sweep": sweep}
 
 
 @dataclass(frozen=True, kw_only=True)
