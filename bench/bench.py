@@ -233,6 +233,26 @@ def main() -> None:
                 )
             )
 
+    for k, n in ((10, 10_000_000 // scale), (1000, 100_000 // scale)):
+        sweep_args = ["sweep", "--pi", pi_arg(k), "--normalize", "--tau", "1", "-n", str(n)]
+        sweep_seconds, rss = timed(gumbelcheck_command(*sweep_args, "--seed", "1", "--quiet"))
+        seconds, _ = maxtrick_process(k, n, cores)
+        rows.append(
+            Row(
+                "sweep point vs maxtrick (cost ratio)",
+                k,
+                n,
+                cores,
+                sweep_seconds,
+                n / sweep_seconds,
+                "maxtrick, same N and k",
+                n / seconds,
+                sweep_seconds / seconds,
+                "<= 2",
+                rss,
+            )
+        )
+
     for n in (10_000_000, 1_000_000_000 // scale):
         seconds, rss = maxtrick_process(10, n, cores)
         rows.append(

@@ -382,6 +382,7 @@ class DistResult:
             "effect": f"KS D {s.ks_distance:.2g}",
             "samples": s.samples,
             "reason": self.reason,
+            "hard_failure": not self.accuracy_passed,
             "mu": self.mu,
             "beta": self.beta,
             "accuracy_passed": self.accuracy_passed,
