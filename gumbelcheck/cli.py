@@ -225,19 +225,7 @@ def maxtrick(
             workers=parse_workers(workers),
             progress=update,
         )
-    if csv is not None:
-        from gumbelcheck.report import write_csv
-
-        write_csv(csv, result.to_frame(), result.csv_header())
-    if json:
-        from gumbelcheck.report import to_json
-
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        from gumbelcheck import render
-
-        _console().print(render.maxtrick(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
+    return _report(result, csv, json, "maxtrick")
 
 
 SUITE_EPILOG = """\
