@@ -122,6 +122,8 @@ Examples:
   gumbelcheck maxtrick --logits=-inf,0,1,2 -n 1e8 --csv report.csv
 
   gumbelcheck maxtrick --pi 1,2,7 --normalize --noise gaussian   # a wrong sampler: FAIL
+
+  gumbelcheck maxtrick --pi 0.1,0.2,0.7 -n 10000 --replicates 200 --seed 1   # calibration
 """
 
 
@@ -150,7 +152,8 @@ def maxtrick(
             help="Sampler: race (default; the exponential race argmax ln(U)/pi, the fastest exact "
             "form, same samples as the reference from the same uniforms), reference "
             "(-ln(-ln U)), numpy (Generator.gumbel); or a wrong one to watch it fail: "
-            "gaussian, gumbel-scale-2, noise-on-pi."
+            "gaussian, gumbel-scale-2, noise-on-pi, logistic, gumbel-scale-1.05, left-gumbel, "
+            "float32, clamped (see gumbelcheck controls)."
         ),
     ] = "race",
     block_size: Annotated[
@@ -163,13 +166,22 @@ def maxtrick(
         typer.Option(help="Write the per-category table as CSV, with a provenance header."),
     ] = None,
     quiet: Quiet = False,
+    replicates: Annotated[
+        str | None,
+        typer.Option(
+            help="Calibration: run R independent replicates (replicate r seeded from (seed, r)) "
+            "and test the distribution of their p-values against exact multinomial draws."
+        ),
+    ] = None,
 ) -> int:
     """Check that argmax_i(ln pi_i + g_i), g_i iid Gumbel(0, 1), is Categorical(pi).
 
     Draws N samples on the seeded block engine and tests the counts over the full support with
     Pearson's chi-square and the G-test (exact binomial tests for rare categories, an exact
     multinomial test for small N). Reports statistic, df, p-value, log10 p, effect sizes and
-    the verdict.
+    the verdict. With --replicates R it runs the calibration instead: the p-value deciles, the
+    rejection rate with its Clopper-Pearson interval, and second-level tests against the
+    p-values of R exact multinomial draws.
     """
     from gumbelcheck.checks.maxtrick import maxtrick as run
     from gumbelcheck.parsing import categorical, parse_alpha, parse_count
@@ -178,10 +190,29 @@ def maxtrick(
     categorical(pi, logits, normalize=normalize)
     n = parse_count(samples)
     parse_alpha(alpha)
+    r = parse_count(replicates, "--replicates", minimum=2) if replicates is not None else None
     if csv is not None:
         from gumbelcheck.report import check_writable
 
         check_writable(csv)
+    if r is not None:
+        from gumbelcheck.calibration import calibrate
+
+        with _progress(n * r, quiet) as update:
+            calibration = calibrate(
+                pi,
+                logits=logits,
+                normalize=normalize,
+                samples=n,
+                replicates=r,
+                seed=_seed(seed),
+                alpha=alpha,
+                noise=noise,
+                block_size=block_size,
+                workers=parse_workers(workers),
+                progress=update,
+            )
+        return _report(calibration, csv, json, "calibration")
     with _progress(n, quiet) as update:
         result = run(
             pi,
@@ -195,19 +226,7 @@ def maxtrick(
             workers=parse_workers(workers),
             progress=update,
         )
-    if csv is not None:
-        from gumbelcheck.report import write_csv
-
-        write_csv(csv, result.to_frame(), result.csv_header())
-    if json:
-        from gumbelcheck.report import to_json
-
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        from gumbelcheck import render
-
-        _console().print(render.maxtrick(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
+    return _report(result, csv, json, "maxtrick")
 
 
 SUITE_EPILOG = """\
@@ -377,6 +396,83 @@ def _number(text: str, name: str) -> float:
         raise InputError(f"{name} {text!r} is not a number") from None
 
 
+def _report(result: Any, csv: Path | None, json: bool, renderer: str) -> int:
+    """Write the CSV, print JSON or the Rich view (``render.<renderer>``), return the code."""
+    if csv is not None:
+        from gumbelcheck.report import write_csv
+
+        write_csv(csv, result.to_frame(), result.csv_header())
+    if json:
+        from gumbelcheck.report import to_json
+
+        typer.echo(to_json(result.to_dict()), nl=False)
+    else:
+        from gumbelcheck import render
+
+        _console().print(getattr(render, renderer)(result))
+    return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+CONTROLS_EPILOG = """\
+Examples:
+
+  gumbelcheck controls --seed 1
+
+  gumbelcheck controls --seed 1 --csv controls.csv
+
+  gumbelcheck controls --samples 1e4 --seed 1   # too few draws: some wrong samplers pass, exit 1
+"""
+
+
+@app.command(epilog=CONTROLS_EPILOG)
+def controls(
+    samples: Annotated[
+        str | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="Draws N for every control (default: each control's own N, 1M; 2e8 for "
+            "float32-rare).",
+        ),
+    ] = None,
+    seed: Seed = None,
+    alpha: Alpha = "0.01",
+    workers: Workers = None,
+    json: Json = False,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Write the per-control table as CSV, with a provenance header."),
+    ] = None,
+    quiet: Quiet = False,
+) -> int:
+    """Run the max trick with deliberately wrong samplers next to exact ones.
+
+    For each control: the category probabilities the sampler really draws from (closed form,
+    quadrature or exact enumeration), their effect size, the power predicted at N and alpha,
+    the observed p-value, and whether the verdict matched the expectation (wrong samplers
+    rejected, exact ones passed). Exit code 1 when any expectation fails.
+    """
+    from gumbelcheck.controls import controls as run
+    from gumbelcheck.controls import total_samples
+    from gumbelcheck.parsing import parse_alpha, parse_count
+
+    n = parse_count(samples) if samples is not None else None
+    parse_alpha(alpha)
+    if csv is not None:
+        from gumbelcheck.report import check_writable
+
+        check_writable(csv)
+    with _progress(total_samples(n), quiet) as update:
+        result = run(
+            samples=n,
+            seed=_seed(seed),
+            alpha=alpha,
+            workers=parse_workers(workers),
+            progress=update,
+        )
+    return _report(result, csv, json, "controls")
+
+
 def parse_workers(workers: str | None) -> int | None:
     """``--workers`` as a positive integer, or None for all cores."""
     from gumbelcheck.parsing import parse_count
@@ -532,25 +628,7 @@ def dist(
             workers=parse_workers(workers),
             progress=update,
         )
-    if csv is not None:
-        from gumbelcheck.report import write_csv
-
-        write_csv(csv, result.to_frame(), result.csv_header())
-    if json:
-        from gumbelcheck.report import to_json
-
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        from gumbelcheck import render
-
-        _console().print(render.dist(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
-
-
-def main() -> NoReturn:
-    """Entry point of the ``gumbelcheck`` console script."""
-    app()
-    raise SystemExit(EXIT_PASS)  # pragma: no cover - app() always exits
+    return _report(result, csv, json, "dist")
 
 
 SWEEP_EPILOG = """\
@@ -652,18 +730,14 @@ def sweep(
             workers=parse_workers(workers),
             progress=update,
         )
-    from gumbelcheck import render
-
-    if csv is not None:
-        from gumbelcheck.report import write_csv
-
-        write_csv(csv, result.to_frame(), result.csv_header())
     if plot is not None:
-        render.sweep_png(result, plot)
-    if json:
-        from gumbelcheck.report import to_json
+        from gumbelcheck import render
 
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        _console().print(render.sweep(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
+        render.sweep_png(result, plot)
+    return _report(result, csv, json, "sweep")
+
+
+def main() -> NoReturn:
+    """Entry point of the ``gumbelcheck`` console script."""
+    app()
+    raise SystemExit(EXIT_PASS)  # pragma: no cover - app() always exits

@@ -146,3 +146,18 @@ def _ordered_results(
         finally:
             for future in pending:
                 future.cancel()
+
+
+#: First spawn_key word of the child seeds of :func:`child_seed` (beyond any block index).
+CHILD_STREAM = 2**63 + 1
+
+
+def child_seed(seed: int, *key: int) -> int:
+    """A 128-bit root seed derived from ``seed`` and ``key`` (replicates, controls).
+
+    ``SeedSequence(seed, spawn_key=(CHILD_STREAM, *key)).generate_state(4)`` read as one
+    integer: independent streams for every key, reproducible from ``seed`` alone, and apart
+    from the block streams ``spawn_key=(b,)`` of the same seed.
+    """
+    words = np.random.SeedSequence(seed, spawn_key=(CHILD_STREAM, *key)).generate_state(4)
+    return int.from_bytes(words.astype("<u4").tobytes(), "little")

@@ -14,9 +14,11 @@ from rich.text import Text
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from gumbelcheck.calibration import CalibrationResult
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
+    from gumbelcheck.controls import ControlsResult
     from gumbelcheck.replay import ReplayResult
     from gumbelcheck.suite import SuiteResult
 
@@ -399,3 +401,95 @@ def dist(result: DistResult) -> RenderableType:
     if result.reason:
         verdict.append(f"  ({result.reason})")
     return Group(head, table, note, deviations, moments, tests, test_line, effect, verdict)
+
+
+def controls(result: ControlsResult) -> RenderableType:
+    """One line per control: true probabilities, power, p-value, verdict, expectation."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption="!! = verdict not as expected",
+    )
+    columns = ("control", "pi", "N", "true probabilities", "w", "power", "p", "verdict",
+               "expected", "cons. p")  # fmt: skip
+    for name in columns:
+        justify = "left" if name in ("control", "pi", "true probabilities") else "right"
+        table.add_column(name, justify=justify, no_wrap=True)
+    for o in result.outcomes:
+        g = o.result.gof
+        table.add_row(
+            o.control.name,
+            " ".join(f"{x:.4g}" for x in o.control.pi),
+            f"{o.result.samples:.0e}".replace("e+0", "e"),
+            " ".join(f"{x:.4g}" for x in o.true_probabilities),
+            fmt_float(o.cohen_w_true, 3),
+            f"{o.predicted_power:.4f}",
+            fmt_p(g.pvalue, g.log10_pvalue),
+            verdict_text(o.result.passed),
+            Text(
+                o.control.expected_verdict + ("" if o.matched else " !!"),
+                style="green" if o.matched else "bold red",
+            ),
+            fmt_p(o.consistency.pvalue, o.consistency.log10_pvalue),
+        )
+    s = result.summary()
+    head = Text.assemble(
+        ("gumbelcheck controls", "bold"),
+        f"  alpha = {result.alpha:g}  seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+    )
+    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    verdict.append(
+        f"  {s['matched']}/{s['controls']} controls as expected; {s['wrong_rejected']}/"
+        f"{s['wrong']} wrong samplers rejected (lowest predicted power "
+        f"{s['min_predicted_power_wrong']:.4f})"
+    )
+    if s["reason"]:
+        verdict.append(f"; {s['reason']}")
+    return Group(head, table, verdict)
+
+
+def calibration(result: CalibrationResult) -> RenderableType:
+    """The replicates' p-value deciles, rejection rate and the second-level tests."""
+    s = result.summary()
+    head = Text.assemble(
+        ("gumbelcheck maxtrick --replicates", "bold"),
+        f"  R = {result.replicates:,}  N = {result.samples:,}  noise = {result.noise}  "
+        f"seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+    )
+    deciles = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, title="p-value deciles", title_justify="left"
+    )
+    deciles.add_column("", no_wrap=True)
+    for q in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"):
+        deciles.add_column(q, justify="right", no_wrap=True)
+    deciles.add_row(result.noise, *(f"{x:.3g}" for x in result.deciles))
+    reference = np.quantile(result.reference_pvalues, [0.1 * i for i in range(1, 10)])
+    deciles.add_row("exact multinomial", *(f"{x:.3g}" for x in reference))
+    rate = Text.assemble(
+        ("rejection rate: ", "bold"),
+        f"{result.rejections}/{result.replicates} = {s['rejection_rate']:.3g}  "
+        f"{1 - result.alpha:.0%} Clopper-Pearson [{result.rate_low:.3g}, {result.rate_high:.3g}]"
+        f"  binomial test vs alpha = {result.alpha:g}: p = {result.size_pvalue:.3g}  "
+        f"(exact multinomial: {result.reference_rejections}/{result.replicates})",
+    )
+    tests = Text.assemble(
+        ("second level: ", "bold"),
+        f"KS two-sample vs exact multinomial D = {result.ks_statistic:.4g} "
+        f"p = {fmt_p(result.ks_pvalue, math.log10(max(result.ks_pvalue, 1e-320)))}  "
+        f"Fisher exact (rejections) p = "
+        f"{fmt_p(result.fisher_pvalue, math.log10(max(result.fisher_pvalue, 1e-320)))}  "
+        f"each at alpha/2 = {result.alpha / 2:g}\n",
+        ("for comparison: ", "bold"),
+        f"KS vs Uniform(0, 1) D = {result.uniform_ks_statistic:.4g} p = "
+        f"{fmt_p(result.uniform_ks_pvalue, math.log10(max(result.uniform_ks_pvalue, 1e-320)))}"
+        " (valid only for continuous statistics, large N)",
+    )
+    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    if s["reason"]:
+        verdict.append(f"  ({s['reason']})")
+    return Group(head, deciles, rate, tests, verdict)

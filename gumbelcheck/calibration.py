@@ -1,0 +1,338 @@
+"""Calibration of the max-trick check: the distribution of its p-values over replicates.
+
+R independent seeded replicates of the check give R p-values. Under the null hypothesis
+they follow the null distribution of the test's p-value: Uniform(0, 1) when the statistic is
+continuous, but a discrete law at small N, where a KS test against Uniform(0, 1) would reject
+a correct sampler. The reference is therefore simulated exactly: R counts drawn with
+``rng.multinomial(N, pi)`` go through the same test (:func:`gumbelcheck.stats.categorical_gof`),
+and the two samples of p-values are compared.
+
+Seeds: replicate r of the sampler uses ``engine.child_seed(seed, 0, r)`` as its root seed
+(its blocks then use the engine's usual per-block streams) and reference replicate r uses
+``engine.child_seed(seed, 1, r)``.
+
+Verdict
+-------
+Two second-level tests, each at level alpha / 2 (Bonferroni, so a correct sampler fails the
+calibration with probability at most alpha):
+
+* the two-sample Kolmogorov-Smirnov test of the replicate p-values against the reference
+  p-values (scipy.stats.ks_2samp; valid for discrete p-values too, where it is conservative);
+* Fisher's exact test of the rejection counts (replicates vs reference), which targets the
+  false-alarm rate at alpha itself.
+
+Both compare with the test's real null behaviour at this N rather than with its nominal
+level. The rejection rate is also reported with its Clopper-Pearson interval and an exact
+binomial test against alpha: these say whether the test's size is alpha (true for large N),
+not whether the sampler is right, so they do not decide the verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gumbelcheck import engine, provenance, report
+from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws
+from gumbelcheck.parsing import categorical, parse_alpha, parse_count
+from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
+from gumbelcheck.stats import CategoricalGof, categorical_gof
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Probabilities at which the p-value quantiles are reported.
+DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
+
+#: Source label of the exact multinomial reference replicates.
+REFERENCE = "exact-multinomial"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CalibrationResult:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    null_hypothesis : str
+        What every replicate tests.
+    pi : tuple of float
+        Category probabilities.
+    samples : int
+        Draws N per replicate.
+    replicates : int
+        Number of replicates R (and of reference replicates).
+    noise : str
+        The sampler.
+    alpha : float
+        Level of every replicate's check and of the calibration.
+    replicate_gofs, reference_gofs : tuple of CategoricalGof
+        Every replicate's test, of the sampler and of the exact multinomial draws.
+    replicate_seeds, reference_seeds : tuple of int
+        Their root seeds.
+    ks_statistic, ks_pvalue : float
+        Two-sample KS test of the replicate p-values against the reference p-values.
+    fisher_pvalue : float
+        Fisher's exact test of the rejection counts, replicates vs reference.
+    rate_low, rate_high : float
+        Clopper-Pearson interval (confidence 1 - alpha) of the rejection rate.
+    size_pvalue : float
+        Exact two-sided binomial test of the rejection count against alpha.
+    uniform_ks_statistic, uniform_ks_pvalue : float
+        KS test of the replicate p-values against Uniform(0, 1): right only for continuous
+        statistics (large N), reported for comparison.
+    provenance : Provenance
+        Root seed, block size, versions.
+    """
+
+    check: ClassVar[str] = "calibration"
+    null_hypothesis: str = NULL_HYPOTHESIS
+    pi: tuple[float, ...]
+    samples: int
+    replicates: int
+    noise: str
+    alpha: float
+    replicate_gofs: tuple[CategoricalGof, ...] = field(repr=False)
+    reference_gofs: tuple[CategoricalGof, ...] = field(repr=False)
+    replicate_seeds: tuple[int, ...] = field(repr=False)
+    reference_seeds: tuple[int, ...] = field(repr=False)
+    ks_statistic: float
+    ks_pvalue: float
+    fisher_pvalue: float
+    rate_low: float
+    rate_high: float
+    size_pvalue: float
+    uniform_ks_statistic: float
+    uniform_ks_pvalue: float
+    provenance: provenance.Provenance = field(repr=False)
+
+    @property
+    def pvalues(self) -> NDArray[np.float64]:
+        """The replicates' p-values."""
+        return np.array([g.pvalue for g in self.replicate_gofs])
+
+    @property
+    def reference_pvalues(self) -> NDArray[np.float64]:
+        """The exact multinomial replicates' p-values."""
+        return np.array([g.pvalue for g in self.reference_gofs])
+
+    @property
+    def rejections(self) -> int:
+        """Replicates whose check failed."""
+        return sum(not g.passed for g in self.replicate_gofs)
+
+    @property
+    def reference_rejections(self) -> int:
+        """Reference replicates whose check failed."""
+        return sum(not g.passed for g in self.reference_gofs)
+
+    @property
+    def deciles(self) -> tuple[float, ...]:
+        """The deciles of the replicate p-values (see :data:`DECILES`)."""
+        return tuple(float(x) for x in np.quantile(self.pvalues, DECILES))
+
+    @property
+    def passed(self) -> bool:
+        """True when neither second-level test rejects at alpha / 2."""
+        return min(self.ks_pvalue, self.fisher_pvalue) >= self.alpha / 2
+
+    @property
+    def verdict(self) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per replicate and source (the sampler or the exact multinomial)."""
+        import pandas as pd
+
+        rows = []
+        for source, gofs, seeds in (
+            (self.noise, self.replicate_gofs, self.replicate_seeds),
+            (REFERENCE, self.reference_gofs, self.reference_seeds),
+        ):
+            for r, (g, seed) in enumerate(zip(gofs, seeds, strict=True)):
+                rows.append(
+                    {
+                        "replicate": r,
+                        "source": source,
+                        "seed": str(seed),
+                        "rule": g.rule,
+                        "statistic": g.statistic,
+                        "df": g.df,
+                        "pvalue": g.pvalue,
+                        "log10_pvalue": g.log10_pvalue,
+                        "rejected": not g.passed,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, Any]:
+        """Verdict, second-level tests, rejection rate and the p-value deciles."""
+        reasons = []
+        if self.ks_pvalue < self.alpha / 2:
+            reasons.append(f"KS p = {self.ks_pvalue:.3g} < alpha/2 = {self.alpha / 2:g}")
+        if self.fisher_pvalue < self.alpha / 2:
+            reasons.append(
+                f"rejection rate {self.rejections}/{self.replicates} vs exact multinomial "
+                f"{self.reference_rejections}/{self.replicates}: Fisher p = "
+                f"{self.fisher_pvalue:.3g} < alpha/2 = {self.alpha / 2:g}"
+            )
+        decisive = min(self.ks_pvalue, self.fisher_pvalue)
+        return {
+            "check": self.check,
+            "verdict": self.verdict,
+            "null_hypothesis": self.null_hypothesis,
+            "rule": "second-level",
+            "test": "ks-2samp vs exact multinomial + fisher-exact",
+            "statistic": self.ks_statistic,
+            "df": None,
+            "pvalue": decisive,
+            "log10_pvalue": math.log10(decisive) if decisive > 0 else -math.inf,
+            "alpha": self.alpha,
+            "effect": f"rejection rate {self.rejections / self.replicates:.3g}",
+            "samples": self.samples,
+            "replicates": self.replicates,
+            "noise": self.noise,
+            "ks_statistic": self.ks_statistic,
+            "ks_pvalue": self.ks_pvalue,
+            "fisher_pvalue": self.fisher_pvalue,
+            "rejections": self.rejections,
+            "rejection_rate": self.rejections / self.replicates,
+            "rate_low": self.rate_low,
+            "rate_high": self.rate_high,
+            "size_pvalue": self.size_pvalue,
+            "reference_rejections": self.reference_rejections,
+            "uniform_ks_statistic": self.uniform_ks_statistic,
+            "uniform_ks_pvalue": self.uniform_ks_pvalue,
+            "pvalue_deciles": self.deciles,
+            "reason": "; ".join(reasons),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result as plain JSON-compatible types."""
+        return report.jsonable(
+            {
+                **self.summary(),
+                "pi": self.pi,
+                "replicates_table": self.to_frame().to_dict(orient="records"),
+                "provenance": self.provenance,
+            }
+        )
+
+    def csv_header(self) -> dict[str, Any]:
+        """Summary and provenance lines for the top of the CSV report."""
+        return {**self.summary(), **report.jsonable(self.provenance)}
+
+
+def calibrate(
+    pi: str | Sequence[float] | NDArray[np.float64] | None = None,
+    *,
+    logits: str | Sequence[float] | NDArray[np.float64] | None = None,
+    normalize: bool = False,
+    samples: int | str = 10_000,
+    replicates: int | str = 200,
+    seed: int | None = None,
+    alpha: float | str = 0.01,
+    noise: str | Sampler = DEFAULT_SAMPLER,
+    block_size: int | str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CalibrationResult:
+    """Run R seeded replicates of the max-trick check and test their p-values' distribution.
+
+    Parameters
+    ----------
+    pi, logits, normalize
+        The distribution, as for :func:`gumbelcheck.checks.maxtrick.maxtrick`.
+    samples : int or str
+        Draws N per replicate.
+    replicates : int or str
+        Number of replicates R (>= 2); as many exact multinomial replicates are drawn.
+    seed : int, optional
+        Root seed; replicate r uses ``engine.child_seed(seed, 0, r)``, reference replicate r
+        ``engine.child_seed(seed, 1, r)``. Fresh entropy (recorded) when None.
+    alpha : float
+        Level of every replicate's check and of the calibration verdict.
+    noise : str or Sampler
+        The sampler under test.
+    block_size : int, optional
+        Samples per block (default: about 2**19 numbers per block).
+    workers : int, optional
+        Threads per replicate; all cores by default. The result does not depend on it.
+    progress : callable, optional
+        Called with the number of samples finished after each block (R N in total).
+
+    Returns
+    -------
+    CalibrationResult
+        PASS when neither the two-sample KS test nor Fisher's exact test of the rejection
+        counts rejects at alpha / 2 (see the module docstring).
+    """
+    from scipy import stats
+
+    dist = categorical(pi, logits, normalize=normalize)
+    samples = parse_count(samples)
+    replicates = parse_count(replicates, "--replicates", minimum=2)
+    alpha = parse_alpha(alpha)
+    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
+    size = engine.default_block_size(dist.k)
+    if block_size is not None:
+        size = parse_count(block_size, "--block-size")
+    seed = engine.resolve_seed(seed)
+    plan = engine.Plan(samples=samples, block_size=size)
+    workers = workers or engine.default_workers()
+
+    replicate_seeds = tuple(engine.child_seed(seed, 0, r) for r in range(replicates))
+    reference_seeds = tuple(engine.child_seed(seed, 1, r) for r in range(replicates))
+    replicate_gofs = []
+    for s in replicate_seeds:
+        counts = count_draws(sampler, dist, plan=plan, seed=s, workers=workers, progress=progress)
+        replicate_gofs.append(categorical_gof(counts, dist.p, alpha=alpha, seed=s))
+    reference_gofs = [
+        categorical_gof(
+            engine.block_generator(s, 0).multinomial(samples, dist.p), dist.p, alpha=alpha, seed=s
+        )
+        for s in reference_seeds
+    ]
+
+    pvalues = np.array([g.pvalue for g in replicate_gofs])
+    reference = np.array([g.pvalue for g in reference_gofs])
+    rejections = sum(not g.passed for g in replicate_gofs)
+    reference_rejections = sum(not g.passed for g in reference_gofs)
+    ks = stats.ks_2samp(pvalues, reference)
+    fisher = stats.fisher_exact(
+        [
+            [rejections, replicates - rejections],
+            [reference_rejections, replicates - reference_rejections],
+        ]
+    )
+    size_test = stats.binomtest(rejections, replicates, alpha)
+    interval = size_test.proportion_ci(confidence_level=1 - alpha, method="exact")
+    uniform = stats.kstest(pvalues, "uniform")
+    return CalibrationResult(
+        pi=tuple(float(x) for x in dist.p),
+        samples=samples,
+        replicates=replicates,
+        noise=sampler.name,
+        alpha=alpha,
+        replicate_gofs=tuple(replicate_gofs),
+        reference_gofs=tuple(reference_gofs),
+        replicate_seeds=replicate_seeds,
+        reference_seeds=reference_seeds,
+        ks_statistic=float(ks.statistic),
+        ks_pvalue=float(ks.pvalue),
+        fisher_pvalue=float(fisher.pvalue),
+        rate_low=float(interval.low),
+        rate_high=float(interval.high),
+        size_pvalue=float(size_test.pvalue),
+        uniform_ks_statistic=float(uniform.statistic),
+        uniform_ks_pvalue=float(uniform.pvalue),
+        provenance=provenance.collect(
+            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=sampler.name
+        ),
+    )
