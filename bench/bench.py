@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import shutil
 import subprocess
@@ -139,6 +140,29 @@ def torch_rate(k: int, n: int, threads: int) -> float | None:
     return done / (time.perf_counter() - started)
 
 
+def engine_seconds(k: int, n: int, workers: int) -> float:
+    """Seconds of the library call alone (imports excluded): the engine's own scaling."""
+    import numpy as np
+
+    from gumbelcheck import maxtrick
+
+    pi = np.arange(1, k + 1, dtype=float)
+    started = time.perf_counter()
+    maxtrick(pi, normalize=True, samples=n, seed=1, workers=workers)
+    return time.perf_counter() - started
+
+
+def child_rate(kind: str, k: int, n: int, threads: int) -> float | None:
+    """Run an in-process baseline in a child process of its own.
+
+    A child forked from a big parent starts with the parent's resident pages, so the
+    baselines run in children too: then every peak RSS measured here is a command's own.
+    """
+    command = [sys.executable, __file__, "--measure", kind, str(k), str(n), str(threads)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    return None if out == "None" else float(out)
+
+
 def startup_seconds(*args: str) -> float:
     """Best-of wall time of a short gumbelcheck command."""
     seconds, _ = timed(gumbelcheck_command(*args))
@@ -149,7 +173,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller N (a trial run)")
     parser.add_argument("--out", type=Path, default=Path("results/bench.csv"), help="CSV output")
+    parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.measure:
+        kind, k, n, threads = options.measure
+        rate = {
+            "choice": lambda: choice_rate(int(k), int(n)),
+            "torch": lambda: torch_rate(int(k), int(n), int(threads)),
+            "engine": lambda: int(n) / engine_seconds(int(k), int(n), int(threads)),
+        }[kind]()
+        print(rate)
+        return
     scale = 10 if options.quick else 1
     cores = len(os.sched_getaffinity(0))
     rows: list[Row] = []
@@ -196,8 +230,26 @@ def main() -> None:
         )
     )
 
+    one_engine = child_rate("engine", 10, n, 1) or math.nan
+    two_engine = child_rate("engine", 10, n, 2) or math.nan
+    rows.append(
+        Row(
+            "engine only (no start-up), 2 vs 1",
+            10,
+            n,
+            2,
+            n / two_engine,
+            two_engine,
+            "same, 1 worker",
+            one_engine,
+            two_engine / one_engine,
+            "report",
+            0.0,
+        )
+    )
+
     for k, n in ((10, 10_000_000 // scale), (1000, 100_000 // scale)):
-        rate = choice_rate(k, n)
+        rate = child_rate("choice", k, n, 1)
         seconds, rss = maxtrick_process(k, n, 1)
         rows.append(
             Row(
@@ -214,7 +266,7 @@ def main() -> None:
                 rss,
             )
         )
-        torch = torch_rate(k, n, cores)
+        torch = child_rate("torch", k, n, cores)
         if torch is not None:
             seconds, rss = maxtrick_process(k, n, cores)
             rows.append(
