@@ -54,7 +54,7 @@ REFERENCE = "exact-multinomial"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class CalibrationResult:
+class CalibrationResult(report.ResultReport):
     """Result of :func:`calibrate`.
 
     Attributes
@@ -141,11 +141,6 @@ class CalibrationResult:
         """True when neither second-level test rejects at alpha / 2."""
         return min(self.ks_pvalue, self.fisher_pvalue) >= self.alpha / 2
 
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
-
     def to_frame(self) -> pd.DataFrame:
         """One row per replicate and source (the sampler or the exact multinomial)."""
         import pandas as pd
@@ -223,10 +218,6 @@ class CalibrationResult:
                 "provenance": self.provenance,
             }
         )
-
-    def csv_header(self) -> dict[str, Any]:
-        """Summary and provenance lines for the top of the CSV report."""
-        return {**self.summary(), **report.jsonable(self.provenance)}
 
 
 def calibrate(

@@ -95,7 +95,21 @@ def _root(
         raise typer.Exit()
 
 
-# Options shared by the commands that sample.
+# Options shared by the commands.
+Pi = Annotated[
+    str | None,
+    typer.Option(help="Comma-separated probabilities, e.g. 0.1,0.2,0.7 (zeros allowed)."),
+]
+Logits = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated log-probabilities instead of --pi; -inf means probability 0. "
+        "Write --logits=-1,0 when the list starts with a minus sign."
+    ),
+]
+Normalize = Annotated[
+    bool, typer.Option(help="Accept --pi weights that do not sum to 1 (divide by the sum).")
+]
 Samples = Annotated[
     str,
     typer.Option("--samples", "-n", help="Number of draws N: 10000000, 10_000_000, 1e7 or 10M."),
@@ -129,20 +143,9 @@ Examples:
 
 @app.command(epilog=MAXTRICK_EPILOG)
 def maxtrick(
-    pi: Annotated[
-        str | None,
-        typer.Option(help="Comma-separated probabilities, e.g. 0.1,0.2,0.7 (zeros allowed)."),
-    ] = None,
-    logits: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated log-probabilities instead of --pi; -inf means probability 0. "
-            "Write --logits=-1,0 when the list starts with a minus sign."
-        ),
-    ] = None,
-    normalize: Annotated[
-        bool, typer.Option(help="Accept --pi weights that do not sum to 1 (divide by the sum).")
-    ] = False,
+    pi: Pi = None,
+    logits: Logits = None,
+    normalize: Normalize = False,
     samples: Samples = "1M",
     seed: Seed = None,
     alpha: Alpha = "0.01",
@@ -290,15 +293,7 @@ def suite(
         suites.write_outputs(result, out)
     if junit is not None:
         suites.write_junit(result, junit)
-    if json:
-        from gumbelcheck.report import to_json
-
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        from gumbelcheck import render
-
-        _console().print(render.suite(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
+    return _report(result, None, json, "suite")
 
 
 REPLAY_EPILOG = """\
@@ -328,15 +323,7 @@ def replay(
     spec = parse_suite(load_manifest(directory)["suite_toml"], f"{directory}/manifest.json")
     with _suite_progress(spec.checks, quiet) as update:
         result = run(directory, workers=parse_workers(workers), progress=update)
-    if json:
-        from gumbelcheck.report import to_json
-
-        typer.echo(to_json(result.to_dict()), nl=False)
-    else:
-        from gumbelcheck import render
-
-        _console().print(render.replay(result))
-    return EXIT_PASS if result.passed else EXIT_FAIL
+    return _report(result, None, json, "replay")
 
 
 PLAN_EPILOG = """\
@@ -350,9 +337,9 @@ Examples:
 
 @app.command(epilog=PLAN_EPILOG)
 def plan(
-    pi: Annotated[str | None, typer.Option(help="Comma-separated probabilities.")] = None,
-    logits: Annotated[str | None, typer.Option(help="Log-probabilities instead of --pi.")] = None,
-    normalize: Annotated[bool, typer.Option(help="Accept weights that do not sum to 1.")] = False,
+    pi: Pi = None,
+    logits: Logits = None,
+    normalize: Normalize = False,
     tv: Annotated[str | None, typer.Option(help="Total-variation distance to detect.")] = None,
     w: Annotated[str | None, typer.Option(help="Cohen's w to detect (instead of --tv).")] = None,
     alpha: Alpha = "0.01",
@@ -397,7 +384,8 @@ def _number(text: str, name: str) -> float:
 
 
 def _report(result: Any, csv: Path | None, json: bool, renderer: str) -> int:
-    """Write the CSV, print JSON or the Rich view (``render.<renderer>``), return the code."""
+    """Write the CSV (when asked), print JSON or the Rich view (``render.<renderer>``), and
+    return the exit code: 0 when the result passed, 1 when it failed."""
     if csv is not None:
         from gumbelcheck.report import write_csv
 
@@ -644,20 +632,9 @@ Examples:
 
 @app.command(epilog=SWEEP_EPILOG)
 def sweep(
-    pi: Annotated[
-        str | None,
-        typer.Option(help="Comma-separated probabilities, e.g. 0.1,0.2,0.7 (zeros allowed)."),
-    ] = None,
-    logits: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated log-probabilities instead of --pi; -inf means probability 0. "
-            "Write --logits=-1,0 when the list starts with a minus sign."
-        ),
-    ] = None,
-    normalize: Annotated[
-        bool, typer.Option(help="Accept --pi weights that do not sum to 1 (divide by the sum).")
-    ] = False,
+    pi: Pi = None,
+    logits: Logits = None,
+    normalize: Normalize = False,
     tau: Annotated[
         str,
         typer.Option(

@@ -458,7 +458,7 @@ class ControlOutcome:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class ControlsResult:
+class ControlsResult(report.ResultReport):
     """Result of :func:`controls`.
 
     Attributes
@@ -485,11 +485,6 @@ class ControlsResult:
     def passed(self) -> bool:
         """True when every control's verdict is the expected one."""
         return all(o.matched for o in self.outcomes)
-
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per control."""
@@ -537,10 +532,6 @@ class ControlsResult:
                 "provenance": self.provenance,
             }
         )
-
-    def csv_header(self) -> dict[str, Any]:
-        """Summary and provenance lines for the top of the CSV report."""
-        return {**self.summary(), **report.jsonable(self.provenance)}
 
 
 def run_control(

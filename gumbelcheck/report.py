@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 COMMENT = "#"
 
 
+class ResultReport:
+    """Mixin of the result dataclasses: ``verdict`` from ``passed``, and the CSV header lines
+    from ``summary()`` and ``provenance``. Adds no fields."""
+
+    @property
+    def verdict(self: Any) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
+
+    def csv_header(self: Any) -> dict[str, Any]:
+        """Summary and provenance lines for the top of the CSV report."""
+        return {**self.summary(), **jsonable(self.provenance)}
+
+
 def jsonable(obj: Any) -> Any:
     """Convert a result (dataclasses, numpy values, tuples) to plain JSON types.
 

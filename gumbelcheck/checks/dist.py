@@ -285,7 +285,7 @@ class SamplingCheck:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DistResult:
+class DistResult(report.ResultReport):
     """Result of :func:`dist`.
 
     Attributes
@@ -325,11 +325,6 @@ class DistResult:
     def passed(self) -> bool:
         """True when the accuracy and the sampling checks passed."""
         return self.accuracy_passed and self.sampling.passed
-
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
 
     @property
     def worst(self) -> Accuracy:
@@ -411,10 +406,6 @@ class DistResult:
                 "provenance": self.provenance,
             }
         )
-
-    def csv_header(self) -> dict[str, Any]:
-        """Summary and provenance lines for the top of the CSV report."""
-        return {**self.summary(), **report.jsonable(self.provenance)}
 
 
 def scipy_deviation_text(row: Accuracy) -> str:

@@ -21,7 +21,7 @@ NULL_HYPOTHESIS = "argmax_i(ln pi_i + g_i), g_i iid Gumbel(0, 1), is distributed
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MaxTrickResult:
+class MaxTrickResult(report.ResultReport):
     """Result of :func:`maxtrick`.
 
     Attributes
@@ -56,11 +56,6 @@ class MaxTrickResult:
     def passed(self) -> bool:
         """True when the check passed."""
         return self.gof.passed
-
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
 
     def to_frame(self) -> pd.DataFrame:
         """The per-category table, one row per category (tidy)."""
@@ -120,10 +115,6 @@ class MaxTrickResult:
                 "provenance": self.provenance,
             }
         )
-
-    def csv_header(self) -> dict[str, Any]:
-        """Summary and provenance lines for the top of the CSV report."""
-        return {**self.summary(), **report.jsonable(self.provenance)}
 
 
 def count_draws(

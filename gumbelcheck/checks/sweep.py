@@ -179,7 +179,7 @@ class SweepPoint:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class SweepResult:
+class SweepResult(report.ResultReport):
     """Result of :func:`sweep`.
 
     Attributes
@@ -222,11 +222,6 @@ class SweepResult:
     def passed(self) -> bool:
         """True when the check passed."""
         return not self.failures
-
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
 
     @property
     def tau(self) -> tuple[float, ...]:
