@@ -198,37 +198,24 @@ def maxtrick(
         from gumbelcheck.report import check_writable
 
         check_writable(csv)
+    options = {
+        "logits": logits,
+        "normalize": normalize,
+        "samples": n,
+        "seed": _seed(seed),
+        "alpha": alpha,
+        "noise": noise,
+        "block_size": block_size,
+        "workers": parse_workers(workers),
+    }
     if r is not None:
         from gumbelcheck.calibration import calibrate
 
         with _progress(n * r, quiet) as update:
-            calibration = calibrate(
-                pi,
-                logits=logits,
-                normalize=normalize,
-                samples=n,
-                replicates=r,
-                seed=_seed(seed),
-                alpha=alpha,
-                noise=noise,
-                block_size=block_size,
-                workers=parse_workers(workers),
-                progress=update,
-            )
+            calibration = calibrate(pi, replicates=r, progress=update, **options)
         return _report(calibration, csv, json, "calibration")
     with _progress(n, quiet) as update:
-        result = run(
-            pi,
-            logits=logits,
-            normalize=normalize,
-            samples=n,
-            seed=_seed(seed),
-            alpha=alpha,
-            noise=noise,
-            block_size=block_size,
-            workers=parse_workers(workers),
-            progress=update,
-        )
+        result = run(pi, progress=update, **options)
     return _report(result, csv, json, "maxtrick")
 
 

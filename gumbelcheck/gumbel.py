@@ -162,9 +162,14 @@ def ppf(p: ArrayLike, mu: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Any:
     ndarray or numpy scalar
     """
     with np.errstate(all="ignore"):
-        beta = np.asarray(beta, dtype=np.float64)
-        beta = np.where(beta > 0, beta, np.nan)
-        t = np.log(-np.log(np.asarray(p, dtype=np.float64)))
+        return _from_standard(np.log(-np.log(np.asarray(p, dtype=np.float64))), mu, beta)
+
+
+def _from_standard(t: NDArray[np.float64], mu: ArrayLike, beta: ArrayLike) -> Any:
+    """``mu - beta t``: a standard quantile ``-t`` moved to Gumbel(mu, beta); NaN for beta <= 0."""
+    beta = np.asarray(beta, dtype=np.float64)
+    beta = np.where(beta > 0, beta, np.nan)
+    with np.errstate(all="ignore"):
         return _out(np.asarray(mu, dtype=np.float64) - beta * t)
 
 
@@ -183,10 +188,7 @@ def isf(q: ArrayLike, mu: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Any:
     ndarray or numpy scalar
     """
     with np.errstate(all="ignore"):
-        beta = np.asarray(beta, dtype=np.float64)
-        beta = np.where(beta > 0, beta, np.nan)
-        t = np.log(-np.log1p(-np.asarray(q, dtype=np.float64)))
-        return _out(np.asarray(mu, dtype=np.float64) - beta * t)
+        return _from_standard(np.log(-np.log1p(-np.asarray(q, dtype=np.float64))), mu, beta)
 
 
 def sample(
