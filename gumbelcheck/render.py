@@ -59,6 +59,14 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if value >= 1e4 else f"{value:.4g}"
 
 
+def verdict_line(passed: bool, reason: str = "") -> Text:
+    """``verdict: PASS``, or ``verdict: FAIL  (reason)``."""
+    line = Text.assemble(("verdict: ", "bold"), verdict_text(passed))
+    if reason:
+        line.append(f"  ({reason})")
+    return line
+
+
 def verdict_text(passed: bool) -> Text:
     """PASS in green or FAIL in red."""
     return Text("PASS", style="bold green") if passed else Text("FAIL", style="bold red")
@@ -120,9 +128,7 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
                 f"{g.mde_tv:.3g}) is caught with probability >= 0.9",
             )
         )
-    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
-    if g.reason:
-        verdict.append(f"  ({g.reason})")
+    verdict = verdict_line(result.passed, g.reason)
     return Group(head, table, test_line, effect, verdict)
 
 
@@ -239,9 +245,7 @@ def sweep(result: SweepResult) -> RenderableType:
         f"{summary['tau_min']:.3g}; uniform_gap = "
         f"{fmt_float(summary['uniform_gap_at_tau_max'], 3)} at tau = {summary['tau_max']:.3g}",
     )
-    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
-    if result.failures:
-        verdict.append(f"  ({'; '.join(result.failures)})")
+    verdict = verdict_line(result.passed, "; ".join(result.failures))
     return Group(head, table, sweep_plot(result), tests, ends, verdict)
 
 
@@ -397,9 +401,7 @@ def dist(result: DistResult) -> RenderableType:
         f"variance ratio = {s.variance_ratio:.5g}  worst accuracy = {worst.error_ratio:.3g} x "
         f"tolerance ({worst.function} {worst.region})",
     )
-    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
-    if result.reason:
-        verdict.append(f"  ({result.reason})")
+    verdict = verdict_line(result.passed, result.reason)
     return Group(head, table, note, deviations, moments, tests, test_line, effect, verdict)
 
 
@@ -440,7 +442,7 @@ def controls(result: ControlsResult) -> RenderableType:
         ("H0: ", "bold"),
         result.null_hypothesis,
     )
-    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
+    verdict = verdict_line(result.passed)
     verdict.append(
         f"  {s['matched']}/{s['controls']} controls as expected; {s['wrong_rejected']}/"
         f"{s['wrong']} wrong samplers rejected (lowest predicted power "
@@ -489,7 +491,5 @@ def calibration(result: CalibrationResult) -> RenderableType:
         f"{fmt_p(result.uniform_ks_pvalue, math.log10(max(result.uniform_ks_pvalue, 1e-320)))}"
         " (valid only for continuous statistics, large N)",
     )
-    verdict = Text.assemble(("verdict: ", "bold"), verdict_text(result.passed))
-    if s["reason"]:
-        verdict.append(f"  ({s['reason']})")
+    verdict = verdict_line(result.passed, s["reason"])
     return Group(head, deciles, rate, tests, verdict)
