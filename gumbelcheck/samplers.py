@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,38 +122,136 @@ def argmax(scores: NDArray[np.float64]) -> NDArray[np.intp]:
     return np.argmax(scores, axis=1)
 
 
+@dataclass(frozen=True, eq=False)
+class _RaceTable:
+    """Per-distribution constants of the exponential race (see :func:`_race_table`)."""
+
+    p: NDArray[np.float64]  # probabilities, with 1.0 in place of zeros (never divided by 0)
+    inverse: NDArray[np.float64] | None  # 1 / p, or None when some 1 / p overflows
+    support: NDArray[np.bool_]
+    bound: NDArray[np.float64]  # candidate bound on random() per category (pruned race)
+
+
+#: Score threshold t of the pruned race: a sample's candidates are the categories whose
+#: score ln(U_i) / pi_i may reach t. On average fewer than -t of them per sample; a sample
+#: without one (probability exp(t)) is scored in full.
+PRUNE_SCORE = -4.0
+
+#: Relative safety margin of the pruned race's bounds, far above float64 rounding.
+_MARGIN = 1e-9
+
+
+@lru_cache(maxsize=16)
+def _race_table(dist: Categorical) -> _RaceTable:
+    """The race's constants for ``dist``, computed once per distribution.
+
+    ``bound[i]`` is an upper bound on random() for category i to be a candidate:
+    1 - U_i <= bound[i] whenever the rounded score ln(U_i) / pi_i >= :data:`PRUNE_SCORE`.
+    It is 1 - exp(t pi_i (1 + m)), widened by (1 + m), with a margin m = 1e-9 that covers the
+    rounding of the log, the product and the bound itself; zero-probability categories get
+    -1 (never a candidate).
+    """
+    support = dist.support
+    p = np.where(support, dist.p, 1.0)
+    with np.errstate(over="ignore"):
+        inverse = 1.0 / p
+    bound = -np.expm1(PRUNE_SCORE * (1.0 + _MARGIN) * p) * (1.0 + _MARGIN)
+    bound[~support] = -1.0
+    return _RaceTable(
+        p=p,
+        inverse=inverse if np.isfinite(inverse).all() else None,
+        support=support,
+        bound=bound,
+    )
+
+
+def _scale(
+    scores: NDArray[np.float64], table: _RaceTable, columns: slice | NDArray[np.intp]
+) -> None:
+    """``scores /= pi`` in place for the categories ``columns`` (the last axis of ``scores``).
+
+    A product with 1 / pi, or a division where some 1 / pi overflows (subnormal
+    probabilities), so that 0 * inf never makes a NaN. The full and the pruned race share it,
+    so both compute every score with the same operations.
+    """
+    if table.inverse is not None:
+        scores *= table.inverse[columns]
+    else:
+        scores /= table.p[columns]
+
+
 def _race_scores(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.float64]:
     """``n x k`` race scores ln(U_i) / pi_i (-inf for zero-probability categories)."""
-    scores = uniforms(rng, n, dist.k)
-    np.log(scores, out=scores)  # -E_i, in [-37.4, 0]
-    support = dist.support
+    return _scores_of(uniforms(rng, n, dist.k), _race_table(dist))
+
+
+def _scores_of(u: NDArray[np.float64], table: _RaceTable) -> NDArray[np.float64]:
+    """Race scores ln(u) / pi of ``n x k`` uniforms ``u`` on (0, 1], in place."""
+    np.log(u, out=u)  # -E_i, in [-37.4, 0]
     # Overflow to -inf is right: a category of subnormal probability (almost) never wins.
     with np.errstate(over="ignore"):
-        inverse = np.where(support, 1.0 / np.where(support, dist.p, 1.0), 0.0)
-        if np.isfinite(inverse).all():
-            scores *= inverse
-        else:  # subnormal probabilities: divide, so that 0 * inf never makes a NaN
-            np.divide(scores, np.where(support, dist.p, 1.0), out=scores)
-    if not support.all():
-        scores[:, ~support] = -np.inf
-    return scores
+        _scale(u, table, slice(None))
+    if not table.support.all():
+        u[:, ~table.support] = -np.inf
+    return u
 
 
 def _race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    if dist.k > COLUMN_K:
+        return _pruned_race(rng, dist, n)
     return argmax(_race_scores(rng, dist, n))
 
 
+def _pruned_race(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:
+    """The race for sample-major blocks, with a logarithm only for likely winners.
+
+    Exact: it returns ``argmax(_race_scores(rng, dist, n), axis=1)`` from the same uniforms.
+    A category whose uniform is below its candidate bound (see :func:`_race_table`) scores
+    below :data:`PRUNE_SCORE`, so when a sample's best candidate reaches that score, no other
+    category can beat it. Only the candidates (about -PRUNE_SCORE per sample, whatever k is)
+    are scored; samples without a candidate reaching the threshold are scored in full. Ties
+    go to the lowest index, as with np.argmax.
+    """
+    k = dist.k
+    table = _race_table(dist)
+    r = rng.random((n, k))  # random(); U = 1 - r, as in uniforms()
+    flat = np.flatnonzero(r <= table.bound)
+    rows, columns = np.divmod(flat, k)
+    u = r.reshape(-1)[flat]
+    np.subtract(1.0, u, out=u)
+    np.log(u, out=u)
+    with np.errstate(over="ignore"):
+        _scale(u, table, columns)
+    winners = np.full(n, -1, dtype=np.intp)
+    if flat.size:
+        # Candidates come in (row, column) order: one segment per row that has any.
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        best = np.maximum.reduceat(u, starts)
+        segment = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, flat.size]))
+        first = np.flatnonzero(u == best[segment])
+        first = first[np.r_[True, segment[first[1:]] != segment[first[:-1]]]]
+        decided = best >= PRUNE_SCORE
+        winners[rows[starts[decided]]] = columns[first[decided]]
+    undecided = np.flatnonzero(winners < 0)
+    if undecided.size:
+        full = r[undecided]
+        np.subtract(1.0, full, out=full)
+        winners[undecided] = argmax(_scores_of(full, table))
+    return winners
+
+
 def _race_count(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.int64]:
+    if dist.k > COLUMN_K:
+        return np.bincount(_pruned_race(rng, dist, n), minlength=dist.k).astype(np.int64)
     scores = _race_scores(rng, dist, n)
-    if dist.k <= COLUMN_K:
-        rows = scores.T  # k x n, C-contiguous: one row per category
-        best = rows[0].copy()
-        for row in rows[1:]:
-            np.maximum(best, row, out=best)
-        counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
-        if counts.sum() == n:
-            return counts
-        # A tie for the maximum (probability ~2**-53 per pair): argmax takes the lowest index.
+    rows = scores.T  # k x n, C-contiguous: one row per category
+    best = rows[0].copy()
+    for row in rows[1:]:
+        np.maximum(best, row, out=best)
+    counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
+    if counts.sum() == n:
+        return counts
+    # A tie for the maximum (probability ~2**-53 per pair): argmax takes the lowest index.
     return np.bincount(argmax(scores), minlength=dist.k).astype(np.int64)
 
 

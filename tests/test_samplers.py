@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gumbelcheck import samplers
 from gumbelcheck.engine import block_generator
 from gumbelcheck.parsing import categorical
 from gumbelcheck.samplers import SAMPLERS, gumbel_noise, open_uniforms
@@ -71,8 +72,11 @@ def test_race_counts_equal_the_literal_formula_in_both_layouts(k: int) -> None:
 
 
 class _ConstantGenerator:
+    def __init__(self, value: float = 0.5) -> None:
+        self.value = value
+
     def random(self, size: tuple[int, int]) -> np.ndarray:
-        return np.full(size, 0.5)
+        return np.full(size, self.value)
 
 
 def test_race_count_breaks_ties_like_argmax() -> None:
@@ -80,3 +84,42 @@ def test_race_count_breaks_ties_like_argmax() -> None:
     dist = categorical([0.5, 0.5])
     counts = SAMPLERS["race"].counts(_ConstantGenerator(), dist, 1000)  # type: ignore[arg-type]
     np.testing.assert_array_equal(counts, [1000, 0])
+
+
+def _pruning_cases() -> dict[str, np.ndarray]:
+    k = 1000
+    skewed = np.full(k, 1e-6)
+    skewed[7] = 1.0
+    with_zeros = np.arange(1, k + 1, dtype=float)
+    with_zeros[::3] = 0.0
+    tiny = np.ones(200)
+    tiny[[0, 5]] = [1e-300, 5e-324]  # 1 / pi overflows: the division path
+    return {
+        "uniform": np.ones(k),
+        "linear": np.arange(1, k + 1, dtype=float),
+        "skewed": skewed,
+        "with-zeros": with_zeros,
+        "subnormal": tiny,
+        "k=65": np.arange(1, 66, dtype=float),
+    }
+
+
+@pytest.mark.parametrize("case", list(_pruning_cases()))
+def test_pruned_race_picks_the_same_category_as_the_full_race(case: str) -> None:
+    # Sample-major blocks score only likely winners; the result must equal the argmax of
+    # every score, sample for sample (the fallback for samples without a candidate included).
+    dist = categorical(_pruning_cases()[case], normalize=True)
+    n = 20_000
+    pruned = samplers._pruned_race(block_generator(5, 0), dist, n)
+    full = samplers.argmax(samplers._race_scores(block_generator(5, 0), dist, n))
+    np.testing.assert_array_equal(pruned, full)
+    undecided = np.exp(samplers.PRUNE_SCORE) * n  # expected samples scored in full
+    assert undecided > 50  # the fallback path is exercised
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5])
+def test_pruned_race_breaks_ties_like_argmax(value: float) -> None:
+    # random() = 0 makes every category a candidate with score 0; 0.5 makes none a candidate.
+    dist = categorical(np.ones(100), normalize=True)
+    counts = SAMPLERS["race"].counts(_ConstantGenerator(value), dist, 300)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(counts, np.eye(100, dtype=np.int64)[0] * 300)
