@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 #: Numbers (uniforms) per block the default block size aims at: 2**19 float64 = 4 MiB.
 BLOCK_NUMBERS = 2**19
@@ -28,9 +30,9 @@ BIT_GENERATOR = "PCG64"
 T = TypeVar("T")
 
 
-def default_block_size(k: int) -> int:
-    """Samples per block for ``k`` numbers per sample (about :data:`BLOCK_NUMBERS` numbers)."""
-    return max(1, BLOCK_NUMBERS // max(1, k))
+def default_block_size(k: int, numbers: int = BLOCK_NUMBERS) -> int:
+    """Samples per block for ``k`` numbers per sample: about ``numbers`` numbers per block."""
+    return max(1, numbers // max(1, k))
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -146,6 +148,24 @@ def _ordered_results(
         finally:
             for future in pending:
                 future.cancel()
+
+
+_scratch = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """A float64 work array of ``shape``, reused by every block that runs on this thread.
+
+    Kernels fill their big per-block arrays in place instead of allocating fresh ones, which
+    saves the page faults of new memory on every block. The contents are whatever the
+    thread's previous block left; a kernel must not return the array (or a view of it). One
+    array is kept per name and thread, so memory stays that of a few blocks per worker.
+    """
+    buffers: dict[str, NDArray[np.float64]] = _scratch.__dict__.setdefault("buffers", {})
+    array = buffers.get(name)
+    if array is None or array.shape != shape:
+        array = buffers[name] = np.empty(shape)
+    return array
 
 
 #: First spawn_key word of the child seeds of :func:`child_seed` (beyond any block index).

@@ -246,6 +246,8 @@ def sweep(result: SweepResult) -> RenderableType:
         f"{fmt_float(summary['uniform_gap_at_tau_max'], 3)} at tau = {summary['tau_max']:.3g}",
     )
     verdict = verdict_line(result.passed, "; ".join(result.failures))
+    if len(result.points) < 2:  # one temperature: nothing to draw
+        return Group(head, table, tests, ends, verdict)
     return Group(head, table, sweep_plot(result), tests, ends, verdict)
 
 

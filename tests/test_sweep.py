@@ -14,7 +14,7 @@ import pytest
 from numpy.typing import NDArray
 from typer.testing import CliRunner
 
-from gumbelcheck.checks.sweep import SweepResult, log_gumbel_softmax, sweep
+from gumbelcheck.checks.sweep import SweepResult, gumbel_softmax, sweep
 from gumbelcheck.cli import app
 from gumbelcheck.errors import InputError
 from gumbelcheck.parsing import parse_tau_grid
@@ -46,20 +46,24 @@ COLUMNS = [
 # Deliberately wrong relaxations ------------------------------------------------------------
 
 
-def naive_exp(scores: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
+Pair = tuple[NDArray[np.float64], NDArray[np.float64]]
+
+
+def naive_exp(x: NDArray[np.float64], tau: float, out: Pair) -> Pair:
     """softmax without the log-space care: exp overflows (inf / inf = NaN) and underflows."""
-    e = np.exp(scores / tau)
-    return np.log(e / e.sum(axis=1, keepdims=True))
+    e = np.exp(x / tau)
+    y = e / e.sum(axis=1, keepdims=True)
+    return y, np.log(y)
 
 
-def misplaced_tau(scores: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
+def misplaced_tau(x: NDArray[np.float64], tau: float, out: Pair) -> Pair:
     """softmax(ln pi / tau + g): argmax samples proportional to pi^(1/tau)."""
-    return log_gumbel_softmax(scores - LOGP + LOGP / tau, 1.0)
+    return gumbel_softmax(x - LOGP + LOGP / tau, 1.0, out)
 
 
-def inverted_tau(scores: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
+def inverted_tau(x: NDArray[np.float64], tau: float, out: Pair) -> Pair:
     """softmax(tau (ln pi + g)): the argmax is right, the temperature runs backwards."""
-    return log_gumbel_softmax(scores, 1.0 / tau)
+    return gumbel_softmax(x, 1.0 / tau, out)
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +329,18 @@ def test_cli_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert result.stderr.count("\n") == 1
     assert "--plot needs matplotlib" in result.stderr
     assert not path.exists()
+
+
+@pytest.mark.parametrize("n", [500, 9_999, 32_768])
+def test_ks_logistic_matches_scipy(n: int) -> None:
+    from scipy import stats
+
+    from gumbelcheck.checks.sweep import _ks_logistic
+
+    values = np.random.default_rng(n).logistic(size=n) * 1.02  # slightly too wide
+    d, pvalue, log10_p = _ks_logistic(values)
+    reference = stats.kstest(values, "logistic")
+    assert d == pytest.approx(reference.statistic, rel=1e-12)
+    # Exact below KS_ASYMPTOTIC_N draws, Stephens' asymptotic form above.
+    assert pvalue == pytest.approx(reference.pvalue, rel=1e-9 if n < 10_000 else 0.02)
+    assert log10_p == pytest.approx(math.log10(pvalue))
