@@ -7,6 +7,12 @@ Gumbel-max draw over k categories needs k random numbers. In-process baselines: 
 ``Generator.choice`` and, when torch is installed, ``torch.nn.functional.gumbel_softmax``
 with ``hard=True``. Peak resident memory comes from the child's rusage.
 
+Run it with the Python that has gumbelcheck installed the README's way (a fresh venv), so
+that the timed processes import what a user's would::
+
+    python3 -m venv .venv && .venv/bin/pip install -q . torch
+    PATH=$PWD/.venv/bin:$PATH .venv/bin/python bench/bench.py
+
 Usage::
 
     python bench/bench.py                 # the full benchmark (a few minutes on 2 cores)

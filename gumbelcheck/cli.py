@@ -701,27 +701,7 @@ def sweep(
     return _report(result, csv, json, "sweep")
 
 
-def _reuse_freed_memory() -> None:
-    """Keep freed block arrays in the heap for the next block (glibc only; else nothing).
-
-    By default glibc serves arrays above 128 KiB (a sweep block's per-sample vectors) with
-    fresh mmap calls and returns them on free, so every block pays page faults again, and
-    the threads of the engine contend for the address-space lock. Raising the mmap and trim
-    thresholds lets the same memory serve every block; the peak stays that of a few blocks.
-    """
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 << 20)
-    mallopt(m_trim_threshold, 128 << 20)
-
-
 def main() -> NoReturn:
     """Entry point of the ``gumbelcheck`` console script."""
-    _reuse_freed_memory()
     app()
     raise SystemExit(EXIT_PASS)  # pragma: no cover - app() always exits

@@ -41,8 +41,9 @@ class _StubGenerator:
     def __init__(self, *batches: np.ndarray) -> None:
         self.batches = list(batches)
 
-    def random(self, size: int | tuple[int, int]) -> np.ndarray:
-        return np.asarray(self.batches.pop(0), dtype=np.float64).reshape(size)
+    def random(self, size: int | tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+        values = np.asarray(self.batches.pop(0), dtype=np.float64).reshape(size)
+        return values if out is None else np.copyto(out, values) or out
 
 
 def test_open_uniforms_redraw_the_value_one() -> None:
@@ -75,8 +76,11 @@ class _ConstantGenerator:
     def __init__(self, value: float = 0.5) -> None:
         self.value = value
 
-    def random(self, size: tuple[int, int]) -> np.ndarray:
-        return np.full(size, self.value)
+    def random(self, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            return np.full(size, self.value)
+        out.fill(self.value)
+        return out
 
 
 def test_race_count_breaks_ties_like_argmax() -> None:
