@@ -14,6 +14,10 @@ Exact samplers
     E_i = -ln U_i ~ Exp(1), this is argmax_i pi_i / E_i = argmax_i (ln pi_i - ln E_i), the
     Gumbel-max with g_i = -ln E_i. One logarithm per number instead of two: the fastest exact
     form, and from the same uniforms it picks the same category as the reference formula.
+    Above :data:`COLUMN_K` categories it is pruned: only a sample's likely winners (whose
+    uniform passes a per-category bound, about four per sample whatever k is) get a
+    logarithm, and samples without one are scored in full, with the same result as scoring
+    everything (see :func:`_pruned_race`).
 ``reference``
     The literal formula argmax_i(ln pi_i + g_i), g_i = -ln(-ln U_i), with U_i on the open
     interval (0, 1): U = 1 - random() lies in (0, 1], and the 2**-53-probability value 1 is

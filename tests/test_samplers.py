@@ -43,7 +43,10 @@ class _StubGenerator:
 
     def random(self, size: int | tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
         values = np.asarray(self.batches.pop(0), dtype=np.float64).reshape(size)
-        return values if out is None else np.copyto(out, values) or out
+        if out is None:
+            return values
+        out[...] = values
+        return out
 
 
 def test_open_uniforms_redraw_the_value_one() -> None:
