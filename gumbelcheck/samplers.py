@@ -120,10 +120,8 @@ def open_uniform_rows(
     given, is a C-contiguous array of that shape to fill.
     """
     u = rng.random((rows, columns), out=out)
-    if np.count_nonzero(u) < u.size:  # random() = 0 gives U = 1: redraw it
-        np.subtract(1.0, u, out=u)
-        return _redraw_ones(rng, u)
-    return np.subtract(1.0, u, out=u)
+    np.subtract(1.0, u, out=u)
+    return _redraw_ones(rng, u)
 
 
 def _redraw_ones(rng: np.random.Generator, u: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -134,12 +132,20 @@ def _redraw_ones(rng: np.random.Generator, u: NDArray[np.float64]) -> NDArray[np
     return u
 
 
+def minus_gumbel(u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``ln(-ln U) = -g`` in place: minus the reference formula's Gumbel noise g = -ln(-ln U).
+
+    ``u`` holds uniforms on the open interval (0, 1), so both logarithms stay finite.
+    """
+    np.log(u, out=u)  # ln U = -E, E ~ Exp(1)
+    np.negative(u, out=u)
+    np.log(u, out=u)  # ln E = -g
+    return u
+
+
 def gumbel_noise(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
     """``n x k`` standard Gumbel variates by the reference formula ``-ln(-ln U)``."""
-    g = open_uniforms(rng, n, k)
-    np.log(g, out=g)
-    np.negative(g, out=g)
-    np.log(g, out=g)
+    g = minus_gumbel(open_uniforms(rng, n, k))
     np.negative(g, out=g)
     return g
 

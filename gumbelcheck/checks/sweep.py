@@ -63,7 +63,7 @@ from numpy.typing import NDArray
 from gumbelcheck import engine, provenance, report
 from gumbelcheck.errors import InputError
 from gumbelcheck.parsing import Categorical, categorical, parse_alpha, parse_count, parse_tau_grid
-from gumbelcheck.samplers import open_uniform_rows
+from gumbelcheck.samplers import minus_gumbel, open_uniform_rows
 from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject
 
 if TYPE_CHECKING:
@@ -489,10 +489,8 @@ def _kernel_for(
         # Category-major noise: row c holds category c's n draws, so every reduction over the
         # k categories below is a few passes over contiguous rows. The n x k views (one row
         # per sample) are what the relaxation sees.
-        minus_g = open_uniform_rows(rng, k, n, out=engine.scratch("sweep.noise", (k, n)))
-        np.log(minus_g, out=minus_g)  # ln U = -E
-        np.negative(minus_g, out=minus_g)
-        np.log(minus_g, out=minus_g)  # ln E = -g, g = -ln(-ln U) the reference formula
+        u = open_uniform_rows(rng, k, n, out=engine.scratch("sweep.noise", (k, n)))
+        minus_g = minus_gumbel(u)  # g by the reference formula, negated
         exact = minus_g[j] - minus_g[i]  # g_i - g_j
         x_rows = np.subtract(dist.logp[:, None], minus_g, out=minus_g)  # ln pi + g
         x = x_rows.T
@@ -502,7 +500,9 @@ def _kernel_for(
         base_scale += abs(dlogp)
         base_scale += np.abs(exact)
         x32 = x.astype(np.float32) if float32 else None
-        work, y_out, log_y_out = (engine.scratch(f"sweep.{a}", (k, n)).T for a in "wyl")
+        work, y_out, log_y_out = (
+            engine.scratch(f"sweep.{name}", (k, n)).T for name in ("work", "y", "log_y")
+        )
         group_n = _group_sizes(n)
         mean, m2 = np.empty((t_count, len(_MEANS))), np.empty((t_count, len(_MEANS)))
         group_sum = np.zeros((t_count, JACKKNIFE_GROUPS, k))
@@ -693,8 +693,8 @@ def sweep(
     float32 : bool
         Also report the share of exactly one-hot samples for a float32 softmax.
     relaxation : callable
-        ``relaxation(x, tau) -> (y, log y)`` on n x k arrays (see :data:`Relaxation`); the
-        default is :func:`gumbel_softmax`. Pass a wrong one to watch the check fail.
+        ``relaxation(x, tau, out) -> (y, log y)`` on n x k arrays (see :data:`Relaxation`);
+        the default is :func:`gumbel_softmax`. Pass a wrong one to watch the check fail.
     block_size : int, optional
         Samples per block; by default about :data:`BLOCK_NUMBERS` numbers per block. Part of
         the reproducibility contract.
