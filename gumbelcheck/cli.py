@@ -122,7 +122,7 @@ Alpha = Annotated[str, typer.Option(help="Significance level, in (0, 1).")]
 Workers = Annotated[
     str | None,
     typer.Option(
-        help="Threads to run blocks on (default: all cores); results do not depend on it."
+        help="Workers to run blocks on (default: all cores); results do not depend on it."
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the whole result as JSON on stdout.")]

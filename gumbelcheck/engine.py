@@ -9,12 +9,16 @@ for any number of workers. Memory is that of a few blocks, whatever N is.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
+import signal
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -82,16 +86,29 @@ class Plan:
         return min(self.block_size, self.samples - block * self.block_size)
 
 
+#: A kernel: ``kernel(rng, n, start)`` draws the ``n`` samples of the block whose first sample
+#: has index ``start`` (so kernels that keep only the first draws know where they are).
+Kernel = Callable[[np.random.Generator, int, int], T]
+
+#: Seconds of work the process pool aims at per task: enough blocks that pickling, the pipes
+#: and the parent's bookkeeping cost a few percent of it.
+TASK_SECONDS = 0.05
+
+#: At most this many blocks per task, which bounds the partial results in flight.
+MAX_TASK_BLOCKS = 64
+
+
 def run_blocks(
     plan: Plan,
     seed: int,
-    kernel: Callable[[np.random.Generator, int], T],
+    kernel: Kernel[T],
     fold: Callable[[T, T], T],
     *,
     workers: int = 1,
+    processes: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> T:
-    """Run ``kernel(rng, n)`` on every block and fold the results in block order.
+    """Run ``kernel(rng, n, start)`` on every block and fold the results in block order.
 
     Parameters
     ----------
@@ -100,12 +117,19 @@ def run_blocks(
     seed : int
         Root seed; block ``b`` uses :func:`block_generator` ``(seed, b)``.
     kernel : callable
-        ``kernel(rng, n)`` draws ``n`` samples from ``rng`` and returns a partial result.
-        It must be thread-safe (numpy releases the GIL in its heavy loops).
+        ``kernel(rng, n, start)`` draws the ``n`` samples of a block from ``rng``, ``start``
+        being the index of its first sample, and returns a partial result. It must be
+        thread-safe (numpy releases the GIL in its heavy loops).
     fold : callable
         ``fold(acc, part)`` combines partial results; applied in block order.
     workers : int
-        Threads to run blocks on; the result does not depend on it.
+        Threads (or processes) to run blocks on; the result does not depend on it.
+    processes : bool
+        Run the blocks in forked worker processes instead of threads, for kernels that hold
+        the GIL for much of a block (many small numpy calls, which threads cannot overlap).
+        The kernel is inherited by the fork, never pickled; the partial results are pickled
+        back, several blocks per task (about :data:`TASK_SECONDS` of work). Where fork is not
+        available (outside Linux), threads run the blocks.
     progress : callable, optional
         Called with the number of samples finished after each block, in block order.
 
@@ -113,7 +137,7 @@ def run_blocks(
     -------
     The folded result.
     """
-    results = _ordered_results(plan, seed, kernel, max(1, workers))
+    results = _ordered_results(plan, seed, kernel, max(1, workers), processes)
     acc = next(results)
     if progress is not None:
         progress(plan.size(0))
@@ -124,30 +148,87 @@ def run_blocks(
     return acc
 
 
-def _ordered_results(
-    plan: Plan, seed: int, kernel: Callable[[np.random.Generator, int], T], workers: int
-) -> Iterator[T]:
-    def task(block: int) -> T:
-        return kernel(block_generator(seed, block), plan.size(block))
+def _run(kernel: Kernel[T], plan: Plan, seed: int, blocks: range) -> list[T]:
+    return [kernel(block_generator(seed, b), plan.size(b), b * plan.block_size) for b in blocks]
 
+
+def _ordered_results(
+    plan: Plan, seed: int, kernel: Kernel[T], workers: int, processes: bool
+) -> Iterator[T]:
     if workers == 1 or plan.blocks == 1:
         for block in range(plan.blocks):
-            yield task(block)
+            yield from _run(kernel, plan, seed, range(block, block + 1))
+        return
+    if processes and sys.platform == "linux":
+        yield from _in_processes(plan, seed, kernel, workers)
         return
     # A bounded window of blocks in flight keeps memory flat for any number of blocks.
     window = 2 * workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gumbelcheck") as pool:
-        pending: deque[Future[T]] = deque()
+        pending: deque[Future[list[T]]] = deque()
         next_block = 0
         try:
             while next_block < plan.blocks or pending:
                 while next_block < plan.blocks and len(pending) < window:
-                    pending.append(pool.submit(task, next_block))
+                    blocks = range(next_block, next_block + 1)
+                    pending.append(pool.submit(_run, kernel, plan, seed, blocks))
                     next_block += 1
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _in_processes(plan: Plan, seed: int, kernel: Kernel[T], workers: int) -> Iterator[T]:
+    """The blocks' results, in block order, from a pool of forked worker processes."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(kernel, plan, seed),
+    )
+    window = 2 * workers
+    pending: deque[Future[tuple[float, list[T]]]] = deque()
+    next_block, task_blocks = 0, 1
+    finished = False
+    try:
+        while next_block < plan.blocks or pending:
+            while next_block < plan.blocks and len(pending) < window:
+                stop = min(plan.blocks, next_block + task_blocks)
+                pending.append(pool.submit(_run_in_worker, next_block, stop))
+                next_block = stop
+            seconds, parts = pending.popleft().result()
+            # Size the next tasks from the time this one took (results do not depend on it).
+            per_block = seconds / len(parts)
+            task_blocks = max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+            yield from parts
+        finished = True
+    finally:
+        pool.shutdown(wait=finished, cancel_futures=True)
+        if not finished:
+            # Interrupted or failed: stop the workers now rather than after their tasks.
+            # (ProcessPoolExecutor.terminate_workers arrives in Python 3.14.)
+            for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                worker.terminate()
+
+
+_worker: tuple[Kernel[object], Plan, int] | None = None
+
+
+def _start_worker(kernel: Kernel[object], plan: Plan, seed: int) -> None:
+    """Initializer of a forked worker: keep the kernel; Ctrl-C is the parent's to handle."""
+    global _worker
+    _worker = (kernel, plan, seed)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_in_worker(start: int, stop: int) -> tuple[float, list[object]]:
+    """Run blocks ``start`` to ``stop`` - 1 in a worker; return the seconds taken and results."""
+    assert _worker is not None, "not in a worker started by _start_worker"
+    kernel, plan, seed = _worker
+    started = time.perf_counter()
+    parts = _run(kernel, plan, seed, range(start, stop))
+    return time.perf_counter() - started, parts
 
 
 _scratch = threading.local()

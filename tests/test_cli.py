@@ -139,7 +139,8 @@ def test_many_categories_show_the_furthest_rows_first(cli: Cli) -> None:
     assert "30 of 200 categories" in result.stdout
 
 
-def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("check", ["maxtrick", "sweep"])  # worker threads; worker processes
+def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(check: str, tmp_path: Path) -> None:
     import os
     import signal
     import subprocess
@@ -148,22 +149,30 @@ def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(tmp_path: Path) -> No
 
     report = tmp_path / "report.csv"
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "gumbelcheck", "maxtrick", "--pi", "0.1,0.2,0.7"]
+    command = [sys.executable, "-m", "gumbelcheck", check, "--pi", "0.1,0.2,0.7"]
     command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report)]
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
     )
     tasks = Path(f"/proc/{proc.pid}/task")
     deadline = time.monotonic() + 60
-    # Sampling has started once the two worker threads exist beside the main thread.
+    # Sampling has started once two more threads exist beside the main thread: the worker
+    # threads, or the process pool's manager and queue threads (started after the fork).
     while len(list(tasks.iterdir())) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.2)
+    children = (tasks / str(proc.pid) / "children").read_text().split()
+    assert bool(children) == (check == "sweep")
+    interrupted = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=5)
     finally:
         proc.kill()
+    assert time.monotonic() - interrupted < 2.0
     assert proc.returncode == 130
     assert err == "gumbelcheck: error: interrupted; no report was written\n"
     assert out == ""
     assert list(tmp_path.iterdir()) == []
+    # No worker process outlives the run.
+    assert all(not Path(f"/proc/{child}").exists() for child in children)

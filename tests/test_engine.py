@@ -8,7 +8,7 @@ import pytest
 from gumbelcheck import engine
 
 
-def _sum_of_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+def _sum_of_uniforms(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
     return np.array([rng.random(n).sum()])
 
 
@@ -18,12 +18,56 @@ def test_plan_cuts_the_last_block_short() -> None:
     assert [plan.size(b) for b in range(3)] == [4, 4, 2]
 
 
+@pytest.mark.parametrize("processes", [False, True])
 @pytest.mark.parametrize("workers", [2, 3, 7])
-def test_float_sums_are_bit_identical_for_any_worker_count(workers: int) -> None:
+def test_float_sums_are_bit_identical_for_any_worker_count(workers: int, processes: bool) -> None:
     plan = engine.Plan(samples=100_003, block_size=1000)
     one = engine.run_blocks(plan, 5, _sum_of_uniforms, np.add, workers=1)
-    many = engine.run_blocks(plan, 5, _sum_of_uniforms, np.add, workers=workers)
+    many = engine.run_blocks(
+        plan, 5, _sum_of_uniforms, np.add, workers=workers, processes=processes
+    )
     assert one.tobytes() == many.tobytes()
+
+
+def _first_sample(rng: np.random.Generator, n: int, start: int) -> list[tuple[int, int]]:
+    return [(start, n)]
+
+
+@pytest.mark.parametrize(("workers", "processes"), [(1, False), (2, False), (2, True)])
+def test_kernels_learn_where_their_block_starts(workers: int, processes: bool) -> None:
+    plan = engine.Plan(samples=10, block_size=4)
+    seen = engine.run_blocks(
+        plan, 1, _first_sample, list.__add__, workers=workers, processes=processes
+    )
+    assert seen == [(0, 4), (4, 4), (8, 2)]
+
+
+def test_worker_processes_get_the_kernel_by_fork_and_size_tasks_by_time() -> None:
+    # A closure cannot be pickled: it reaches the workers by fork. Hundreds of fast blocks
+    # are batched into tasks of many blocks; the results still come in block order.
+    offset = 0.5
+
+    def kernel(rng: np.random.Generator, n: int, start: int) -> list[float]:
+        return [start + offset]
+
+    plan = engine.Plan(samples=3000, block_size=1)
+    seen = engine.run_blocks(plan, 1, kernel, list.__add__, workers=2, processes=True)
+    assert seen == [b + offset for b in range(3000)]
+
+
+def _fails_on_block_three(rng: np.random.Generator, n: int, start: int) -> int:
+    if start == 3:
+        raise ValueError("block 3 failed")
+    return n
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_a_failing_block_raises_in_the_caller(processes: bool) -> None:
+    plan = engine.Plan(samples=50, block_size=1)
+    with pytest.raises(ValueError, match="block 3 failed"):
+        engine.run_blocks(
+            plan, 1, _fails_on_block_three, int.__add__, workers=2, processes=processes
+        )
 
 
 def test_block_streams_are_spawned_from_seed_and_block_index() -> None:

@@ -842,12 +842,14 @@ def sampling_check(
     variance = math.pi**2 * beta**2 / 6.0
     keep = min(samples, GOF_MAX_DRAWS)
 
-    def kernel(rng: np.random.Generator, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def kernel(
+        rng: np.random.Generator, n: int, start: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         draws = np.asarray(sampler(rng, n, mu, beta), dtype=np.float64)
         d = draws - center
         d2 = d * d
         sums = np.array([n, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum()])
-        return sums, draws[:keep]
+        return sums, draws[: max(0, keep - start)]  # the first `keep` draws of the run
 
     def fold(
         acc: tuple[NDArray[np.float64], NDArray[np.float64]],

@@ -128,7 +128,7 @@ def count_draws(
 ) -> NDArray[np.int64]:
     """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine."""
 
-    def kernel(rng: np.random.Generator, n: int) -> NDArray[np.int64]:
+    def kernel(rng: np.random.Generator, n: int, start: int) -> NDArray[np.int64]:
         return sampler.counts(rng, dist, n)
 
     return engine.run_blocks(plan, seed, kernel, np.add, workers=workers, progress=progress)

@@ -472,20 +472,20 @@ def _kernel_for(
     pair: tuple[int, int],
     relaxation: Relaxation,
     float32: bool,
-) -> Callable[[np.random.Generator, int], _Part]:
+) -> engine.Kernel[_Part]:
     """The block kernel: one noise draw, every tau evaluated on it."""
     k, t_count = dist.k, taus.size
     i, j = pair
     dlogp = float(dist.logp[i] - dist.logp[j])
     log_k = math.log(k)
 
-    def kernel(rng: np.random.Generator, n: int) -> _Part:
+    def kernel(rng: np.random.Generator, n: int, start: int) -> _Part:
         # np.errstate is per thread, so it is set here, in the thread that runs the block.
         # Overflow and NaN of a wrong relaxation are measured and reported, not raised.
         with np.errstate(all="ignore"):
-            return block(rng, n)
+            return block(rng, n, start)
 
-    def block(rng: np.random.Generator, n: int) -> _Part:
+    def block(rng: np.random.Generator, n: int, start: int) -> _Part:
         # Category-major noise: row c holds category c's n draws, so every reduction over the
         # k categories below is a few passes over contiguous rows. The n x k views (one row
         # per sample) are what the relaxation sees.
@@ -510,7 +510,8 @@ def _kernel_for(
         one_hot = np.zeros((t_count, 2), dtype=np.int64)
         nonfinite = np.empty(t_count, dtype=np.int64)
         max_error, max_rel_error = np.empty(t_count), np.empty(t_count)
-        ks = np.empty((t_count, min(n, KS_SAMPLES)))
+        # The KS test takes the run's first KS_SAMPLES draws (none from the later blocks).
+        ks = np.empty((t_count, min(n, max(0, KS_SAMPLES - start))))
         for t, tau in enumerate(taus):
             y, log_y = relaxation(x, float(tau), (y_out, log_y_out))
             y_max = y.max(axis=1)
@@ -699,7 +700,8 @@ def sweep(
         Samples per block; by default about :data:`BLOCK_NUMBERS` numbers per block. Part of
         the reproducibility contract.
     workers : int, optional
-        Threads; all cores by default. The result does not depend on it.
+        Worker processes (forked on Linux, threads elsewhere); all cores by default. The
+        result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 
@@ -736,7 +738,13 @@ def sweep(
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
     kernel = _kernel_for(dist, taus, (i, j), relaxation, float32)
     part = engine.run_blocks(
-        plan, seed, kernel, _fold, workers=workers or engine.default_workers(), progress=progress
+        plan,
+        seed,
+        kernel,
+        _fold,
+        workers=workers or engine.default_workers(),
+        processes=True,
+        progress=progress,
     )
     points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
     failures = [
