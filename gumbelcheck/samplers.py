@@ -258,28 +258,37 @@ def _pruned_race(
     k = dist.k
     table = _race_table(dist)
     r = rng.random((n, k), out=out)  # random(); U = 1 - r, as in uniforms()
+    numbers = r.reshape(-1)
     if table.prefilter:
         # One scalar comparison (3x faster than against the k bounds), then the bounds.
         flat = np.flatnonzero(r <= table.bound_max)
-        flat = flat[r.reshape(-1)[flat] <= table.bound[flat % k]]
+        rows = flat // k  # (a division by a scalar is faster than np.divmod)
+        columns = flat - rows * k
+        keep = numbers[flat] <= table.bound[columns]
+        flat, rows, columns = flat[keep], rows[keep], columns[keep]
     else:
         flat = np.flatnonzero(r <= table.bound)
-    rows, columns = np.divmod(flat, k)
-    u = r.reshape(-1)[flat]
+        rows = flat // k
+        columns = flat - rows * k
+    u = numbers[flat]
     np.subtract(1.0, u, out=u)
     np.log(u, out=u)
     with np.errstate(over="ignore"):
         _scale(u, table, columns)
+    # Each sample's best candidate score (-inf without one), and the candidates reaching it.
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, rows, u)
+    top = np.flatnonzero(u == best[rows])
+    top_rows = rows[top]
+    if top_rows.size > 1 and (top_rows[1:] == top_rows[:-1]).any():
+        # A tie for a sample's best score: candidates come in (row, column) order, so the
+        # first of each row is the lowest index, as with np.argmax.
+        first = np.ones(top.size, dtype=bool)
+        np.not_equal(top_rows[1:], top_rows[:-1], out=first[1:])
+        top, top_rows = top[first], top_rows[first]
     winners = np.full(n, -1, dtype=np.intp)
-    if flat.size:
-        # Candidates come in (row, column) order: one segment per row that has any.
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        best = np.maximum.reduceat(u, starts)
-        segment = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, flat.size]))
-        first = np.flatnonzero(u == best[segment])
-        first = first[np.r_[True, segment[first[1:]] != segment[first[:-1]]]]
-        decided = best >= PRUNE_SCORE
-        winners[rows[starts[decided]]] = columns[first[decided]]
+    winners[top_rows] = columns[top]
+    winners[best < PRUNE_SCORE] = -1  # no candidate reached the threshold: score in full
     undecided = np.flatnonzero(winners < 0)
     if undecided.size:
         full = r[undecided]
