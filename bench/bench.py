@@ -72,20 +72,28 @@ class Row:
     peak_rss_mib: float
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall time (best of the runs given by REPEAT) and peak RSS in MiB of a child process."""
-    best, rss = float("inf"), 0.0
+def timed(*commands: list[str]) -> list[tuple[float, float]]:
+    """Best wall time and peak RSS in MiB of each command, run as child processes.
+
+    The commands take turns (A B A B ...), REPEAT rounds, so that a ratio between them
+    compares runs made under the same machine conditions: on a shared VM the speed of
+    the same command drifts by 10 % within minutes. Peak RSS includes the child's own
+    children (the sweep's worker processes) as the largest of them.
+    """
+    best = [float("inf")] * len(commands)
+    rss = [0.0] * len(commands)
     for _ in range(REPEAT):
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            stderr = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
-        best = min(best, elapsed)
-        rss = max(rss, usage.ru_maxrss / 1024)
-    return best, rss
+        for i, command in enumerate(commands):
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - started
+            if os.waitstatus_to_exitcode(status) not in (0, 1):
+                stderr = proc.stderr.read().decode() if proc.stderr else ""
+                raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
+            best[i] = min(best[i], elapsed)
+            rss[i] = max(rss[i], usage.ru_maxrss / 1024)
+    return list(zip(best, rss, strict=True))
 
 
 REPEAT = 3
@@ -102,16 +110,20 @@ def pi_arg(k: int) -> str:
     return ",".join(str(i) for i in range(1, k + 1))
 
 
-def fill_process(numbers: int, threads: int) -> float:
-    """Seconds for a whole process that only fills ``numbers`` uniforms on ``threads``."""
-    seconds, _ = timed([sys.executable, "-c", FILL, str(numbers), str(threads)])
-    return seconds
+def fill_command(numbers: int, threads: int) -> list[str]:
+    """A whole process that only fills ``numbers`` uniforms on ``threads``."""
+    return [sys.executable, "-c", FILL, str(numbers), str(threads)]
+
+
+def maxtrick_command(k: int, n: int, workers: int) -> list[str]:
+    """``gumbelcheck maxtrick`` as a user runs it."""
+    args = ["maxtrick", "--pi", pi_arg(k), "--normalize", "-n", str(n), "--seed", "1"]
+    return gumbelcheck_command(*args, "--workers", str(workers), "--quiet")
 
 
 def maxtrick_process(k: int, n: int, workers: int) -> tuple[float, float]:
     """Seconds and peak RSS of ``gumbelcheck maxtrick`` as a user runs it."""
-    args = ["maxtrick", "--pi", pi_arg(k), "--normalize", "-n", str(n), "--seed", "1"]
-    return timed(gumbelcheck_command(*args, "--workers", str(workers), "--quiet"))
+    return timed(maxtrick_command(k, n, workers))[0]
 
 
 def choice_rate(k: int, n: int) -> float:
@@ -171,8 +183,7 @@ def child_rate(kind: str, k: int, n: int, threads: int) -> float | None:
 
 def startup_seconds(*args: str) -> float:
     """Best-of wall time of a short gumbelcheck command."""
-    seconds, _ = timed(gumbelcheck_command(*args))
-    return seconds
+    return timed(gumbelcheck_command(*args))[0][0]
 
 
 def main() -> None:
@@ -195,8 +206,9 @@ def main() -> None:
     rows: list[Row] = []
 
     def against_fill(case: str, k: int, n: int, workers: int, target: str) -> Row:
-        seconds, rss = maxtrick_process(k, n, workers)
-        fill = fill_process(n * k, workers)
+        (seconds, rss), (fill, _) = timed(
+            maxtrick_command(k, n, workers), fill_command(n * k, workers)
+        )
         baseline = f"fill {n * k:.0e} uniforms, {workers} threads"
         row = Row(
             case,
@@ -217,9 +229,8 @@ def main() -> None:
     against_fill("maxtrick", 10, 200_000_000 // scale, cores, ">= 0.5 (stretch 0.7)")
     against_fill("maxtrick", 1000, 2_000_000 // scale, cores, ">= 0.65 (stretch 0.8)")
 
-    one, _ = maxtrick_process(10, 100_000_000 // scale, 1)
-    two, _ = maxtrick_process(10, 100_000_000 // scale, 2)
     n = 100_000_000 // scale
+    (one, _), (two, _) = timed(maxtrick_command(10, n, 1), maxtrick_command(10, n, 2))
     rows.append(
         Row(
             "maxtrick 2 workers vs 1",
@@ -293,8 +304,8 @@ def main() -> None:
 
     for k, n in ((10, 10_000_000 // scale), (1000, 100_000 // scale)):
         sweep_args = ["sweep", "--pi", pi_arg(k), "--normalize", "--tau", "1", "-n", str(n)]
-        sweep_seconds, rss = timed(gumbelcheck_command(*sweep_args, "--seed", "1", "--quiet"))
-        seconds, _ = maxtrick_process(k, n, cores)
+        sweep_command = gumbelcheck_command(*sweep_args, "--seed", "1", "--quiet")
+        (sweep_seconds, rss), (seconds, _) = timed(sweep_command, maxtrick_command(k, n, cores))
         rows.append(
             Row(
                 "sweep point vs maxtrick (cost ratio)",

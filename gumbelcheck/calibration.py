@@ -254,7 +254,8 @@ def calibrate(
     block_size : int, optional
         Samples per block (default: about 2**19 numbers per block).
     workers : int, optional
-        Threads per replicate; all cores by default. The result does not depend on it.
+        Worker processes per replicate; all cores by default. The result does not depend on
+        it.
     progress : callable, optional
         Called with the number of samples finished after each block (R N in total).
 

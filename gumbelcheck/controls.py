@@ -591,7 +591,7 @@ def controls(
     alpha : float
         Significance level of every check.
     workers : int, optional
-        Threads; all cores by default. The result does not depend on it.
+        Worker processes; all cores by default. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 

@@ -97,6 +97,10 @@ TASK_SECONDS = 0.05
 #: At most this many blocks per task, which bounds the partial results in flight.
 MAX_TASK_BLOCKS = 64
 
+#: A process pool costs 20-50 ms to start, so below this much estimated work (the first
+#: block's time times the blocks left, on one core) the blocks run on threads instead.
+PROCESS_MIN_SECONDS = 0.5
+
 
 def run_blocks(
     plan: Plan,
@@ -105,7 +109,7 @@ def run_blocks(
     fold: Callable[[T, T], T],
     *,
     workers: int = 1,
-    processes: bool = False,
+    processes: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> T:
     """Run ``kernel(rng, n, start)`` on every block and fold the results in block order.
@@ -123,13 +127,15 @@ def run_blocks(
     fold : callable
         ``fold(acc, part)`` combines partial results; applied in block order.
     workers : int
-        Threads (or processes) to run blocks on; the result does not depend on it.
+        Worker processes (or threads) to run blocks on; the result does not depend on it.
     processes : bool
-        Run the blocks in forked worker processes instead of threads, for kernels that hold
-        the GIL for much of a block (many small numpy calls, which threads cannot overlap).
-        The kernel is inherited by the fork, never pickled; the partial results are pickled
-        back, several blocks per task (about :data:`TASK_SECONDS` of work). Where fork is not
-        available (outside Linux), threads run the blocks.
+        Run the blocks in forked worker processes (the default) rather than threads. numpy
+        releases the GIL only inside its loops, so the many small calls of a block (the
+        pruned race's candidates, the sweep's per-tau statistics) serialize threads; worker
+        processes do not share a GIL. The kernel is inherited by the fork, never pickled; the
+        partial results are pickled back, several blocks per task (about
+        :data:`TASK_SECONDS` of work). Block 0 runs in the caller; when the rest would take
+        less than :data:`PROCESS_MIN_SECONDS` at its pace, or outside Linux, threads run them.
     progress : callable, optional
         Called with the number of samples finished after each block, in block order.
 
@@ -155,23 +161,40 @@ def _run(kernel: Kernel[T], plan: Plan, seed: int, blocks: range) -> list[T]:
 def _ordered_results(
     plan: Plan, seed: int, kernel: Kernel[T], workers: int, processes: bool
 ) -> Iterator[T]:
-    if workers == 1 or plan.blocks == 1:
-        for block in range(plan.blocks):
+    # Block 0 runs here; its time tells whether the rest is worth a process pool.
+    started = time.perf_counter()
+    first = _run(kernel, plan, seed, range(1))
+    per_block = time.perf_counter() - started
+    yield from first
+    rest = range(1, plan.blocks)
+    if workers == 1 or len(rest) <= 1:
+        for block in rest:
             yield from _run(kernel, plan, seed, range(block, block + 1))
-        return
-    if processes and sys.platform == "linux":
-        yield from _in_processes(plan, seed, kernel, workers)
-        return
+    elif processes and sys.platform == "linux" and per_block * len(rest) >= PROCESS_MIN_SECONDS:
+        yield from _in_processes(plan, seed, kernel, workers, rest, per_block)
+    else:
+        yield from _in_threads(plan, seed, kernel, workers, rest)
+
+
+def _task_blocks(per_block: float) -> int:
+    """Blocks per process task: about TASK_SECONDS of work, at most MAX_TASK_BLOCKS."""
+    return max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+
+
+def _in_threads(
+    plan: Plan, seed: int, kernel: Kernel[T], workers: int, blocks: range
+) -> Iterator[T]:
+    """The results of ``blocks``, in block order, from a pool of threads."""
     # A bounded window of blocks in flight keeps memory flat for any number of blocks.
     window = 2 * workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gumbelcheck") as pool:
         pending: deque[Future[list[T]]] = deque()
-        next_block = 0
+        next_block = blocks.start
         try:
-            while next_block < plan.blocks or pending:
-                while next_block < plan.blocks and len(pending) < window:
-                    blocks = range(next_block, next_block + 1)
-                    pending.append(pool.submit(_run, kernel, plan, seed, blocks))
+            while next_block < blocks.stop or pending:
+                while next_block < blocks.stop and len(pending) < window:
+                    one = range(next_block, next_block + 1)
+                    pending.append(pool.submit(_run, kernel, plan, seed, one))
                     next_block += 1
                 yield from pending.popleft().result()
         finally:
@@ -179,8 +202,10 @@ def _ordered_results(
                 future.cancel()
 
 
-def _in_processes(plan: Plan, seed: int, kernel: Kernel[T], workers: int) -> Iterator[T]:
-    """The blocks' results, in block order, from a pool of forked worker processes."""
+def _in_processes(
+    plan: Plan, seed: int, kernel: Kernel[T], workers: int, blocks: range, per_block: float
+) -> Iterator[T]:
+    """The results of ``blocks``, in block order, from a pool of forked worker processes."""
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -189,18 +214,17 @@ def _in_processes(plan: Plan, seed: int, kernel: Kernel[T], workers: int) -> Ite
     )
     window = 2 * workers
     pending: deque[Future[tuple[float, list[T]]]] = deque()
-    next_block, task_blocks = 0, 1
+    next_block, task_blocks = blocks.start, _task_blocks(per_block)
     finished = False
     try:
-        while next_block < plan.blocks or pending:
-            while next_block < plan.blocks and len(pending) < window:
-                stop = min(plan.blocks, next_block + task_blocks)
+        while next_block < blocks.stop or pending:
+            while next_block < blocks.stop and len(pending) < window:
+                stop = min(blocks.stop, next_block + task_blocks)
                 pending.append(pool.submit(_run_in_worker, next_block, stop))
                 next_block = stop
             seconds, parts = pending.popleft().result()
-            # Size the next tasks from the time this one took (results do not depend on it).
-            per_block = seconds / len(parts)
-            task_blocks = max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+            # Size the next tasks by the time this one took (results do not depend on it).
+            task_blocks = _task_blocks(seconds / len(parts))
             yield from parts
         finished = True
     finally:

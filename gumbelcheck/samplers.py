@@ -155,6 +155,23 @@ def argmax(scores: NDArray[np.float64]) -> NDArray[np.intp]:
     return np.argmax(scores, axis=1)
 
 
+def argmax_counts(
+    rows: NDArray[np.float64], best: NDArray[np.float64] | None = None
+) -> NDArray[np.int64]:
+    """``bincount(argmax(rows, axis=0), minlength=k)`` of a ``k x n`` array, one row per category.
+
+    When every column has exactly one entry equal to its maximum ``best`` (no tie, no NaN),
+    the counts are the rows' numbers of entries equal to it: one contiguous pass per row
+    instead of an argmax across rows. Otherwise np.argmax decides, lowest index on ties.
+    """
+    if best is None:
+        best = rows.max(axis=0)
+    counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
+    if int(counts.sum()) == rows.shape[1]:
+        return counts
+    return np.bincount(np.argmax(rows, axis=0), minlength=rows.shape[0]).astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class _RaceTable:
     """Per-distribution constants of the exponential race (see :func:`_race_table`)."""
@@ -304,16 +321,8 @@ def _race_count(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[
     work = engine.scratch("race", (k, n) if k <= COLUMN_K else (n, k))
     if k > COLUMN_K:
         return np.bincount(_pruned_race(rng, dist, n, work), minlength=k).astype(np.int64)
-    scores = _race_scores(rng, dist, n, work)
-    rows = scores.T  # k x n, C-contiguous: one row per category
-    best = rows[0].copy()
-    for row in rows[1:]:
-        np.maximum(best, row, out=best)
-    counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
-    if counts.sum() == n:
-        return counts
-    # A tie for the maximum (probability ~2**-53 per pair): argmax takes the lowest index.
-    return np.bincount(argmax(scores), minlength=dist.k).astype(np.int64)
+    # The scores' k x n transpose is C-contiguous: one row per category.
+    return argmax_counts(_race_scores(rng, dist, n, work).T)
 
 
 def _reference(rng: np.random.Generator, dist: Categorical, n: int) -> NDArray[np.intp]:

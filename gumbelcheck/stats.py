@@ -168,6 +168,35 @@ def log_chi2_sf(x: float, df: int) -> float:
     return float(mpmath.log(mpmath.gammainc(df / 2, x / 2, mpmath.inf, regularized=True)))
 
 
+#: From this many draws on, :func:`ks_log_sf` uses the asymptotic form by default.
+KS_ASYMPTOTIC_N = 10_000
+
+
+def ks_log_sf(d: float, n: int, *, exact: bool | None = None) -> float:
+    """Natural log of the one-sample Kolmogorov-Smirnov p-value P(D_n >= d).
+
+    Exact (``scipy.stats.kstwo``) when ``exact`` is true, or by default for
+    n < :data:`KS_ASYMPTOTIC_N`. Otherwise Kolmogorov's limit law at Stephens' modified
+    statistic d (sqrt(n) + 0.12 + 0.11 / sqrt(n)), from scipy.special alone (scipy.stats costs
+    0.5 s to import): within 2.5 % of the exact p-value down to p = 1e-8 for n >= 10,000.
+    Where the p-value underflows, the Dvoretzky-Kiefer-Wolfowitz-Massart bound
+    ln 2 - 2 n d^2 takes over.
+    """
+    if exact is None:
+        exact = n < KS_ASYMPTOTIC_N
+    with np.errstate(all="ignore"):
+        if exact:
+            from scipy import stats
+
+            log_p = float(stats.kstwo.logsf(d, n))
+        else:
+            root = math.sqrt(n)
+            log_p = float(np.log(special.kolmogorov(d * (root + 0.12 + 0.11 / root))))
+    if not math.isfinite(log_p):
+        log_p = math.log(2.0) - 2.0 * n * d * d
+    return min(0.0, log_p)
+
+
 def log_binom_tail(x: int, n: int, p: float, *, upper: bool) -> float:
     """Natural log of P(X >= x) (``upper``) or P(X <= x) for X ~ Binomial(n, p).
 

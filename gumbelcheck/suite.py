@@ -255,7 +255,7 @@ def run_suite(
     spec : SuiteSpec
         The suite (see :func:`parse_suite`).
     workers : int, optional
-        Threads for each check; results do not depend on it.
+        Worker processes for each check; results do not depend on it.
     progress : callable, optional
         ``progress(check_name, samples_done)`` after each block.
 

@@ -18,6 +18,13 @@ def test_plan_cuts_the_last_block_short() -> None:
     assert [plan.size(b) for b in range(3)] == [4, 4, 2]
 
 
+@pytest.fixture
+def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process pool even for the tests' tiny kernels (normally threads run short plans)."""
+    monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+
+
+@pytest.mark.usefixtures("always_fork")
 @pytest.mark.parametrize("processes", [False, True])
 @pytest.mark.parametrize("workers", [2, 3, 7])
 def test_float_sums_are_bit_identical_for_any_worker_count(workers: int, processes: bool) -> None:
@@ -33,6 +40,7 @@ def _first_sample(rng: np.random.Generator, n: int, start: int) -> list[tuple[in
     return [(start, n)]
 
 
+@pytest.mark.usefixtures("always_fork")
 @pytest.mark.parametrize(("workers", "processes"), [(1, False), (2, False), (2, True)])
 def test_kernels_learn_where_their_block_starts(workers: int, processes: bool) -> None:
     plan = engine.Plan(samples=10, block_size=4)
@@ -42,6 +50,7 @@ def test_kernels_learn_where_their_block_starts(workers: int, processes: bool) -
     assert seen == [(0, 4), (4, 4), (8, 2)]
 
 
+@pytest.mark.usefixtures("always_fork")
 def test_worker_processes_get_the_kernel_by_fork_and_size_tasks_by_time() -> None:
     # A closure cannot be pickled: it reaches the workers by fork. Hundreds of fast blocks
     # are batched into tasks of many blocks; the results still come in block order.
@@ -61,6 +70,7 @@ def _fails_on_block_three(rng: np.random.Generator, n: int, start: int) -> int:
     return n
 
 
+@pytest.mark.usefixtures("always_fork")
 @pytest.mark.parametrize("processes", [False, True])
 def test_a_failing_block_raises_in_the_caller(processes: bool) -> None:
     plan = engine.Plan(samples=50, block_size=1)
@@ -97,3 +107,22 @@ def test_missing_seed_becomes_recorded_entropy() -> None:
     first, second = engine.resolve_seed(None), engine.resolve_seed(None)
     assert first != second
     assert engine.resolve_seed(7) == 7
+
+
+def test_short_plans_run_on_threads_and_long_ones_on_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forked: list[int] = []
+
+    class Recording(engine.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            forked.append(1)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", Recording)
+    plan = engine.Plan(samples=100, block_size=10)
+    engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2)
+    assert forked == []  # microseconds of work: not worth a pool
+    monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+    engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2)
+    assert forked == [1]

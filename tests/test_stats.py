@@ -11,10 +11,12 @@ import pytest
 from scipy import stats
 
 from gumbelcheck.stats import (
+    KS_ASYMPTOTIC_N,
     binomial_test,
     categorical_gof,
     cochran_holds,
     g_statistic,
+    ks_log_sf,
     log_binom_tail,
     log_chi2_sf,
     multinomial_mc_test,
@@ -165,3 +167,22 @@ def test_effect_sizes() -> None:
     )
     assert result.tv_distance == pytest.approx(0.1)
     assert result.cohen_w == pytest.approx(math.sqrt(0.05**2 / 0.1 + 0.05**2 / 0.2 + 0.1**2 / 0.7))
+
+
+@pytest.mark.parametrize("n", [10_000, 32_768, 1_000_000])
+def test_ks_asymptotic_pvalue_stays_within_2_5_percent_of_the_exact_one(n: int) -> None:
+    for p in (0.5, 0.05, 1e-3, 1e-5, 1e-8):
+        d = float(stats.kstwo.isf(p, n))
+        asymptotic = math.exp(ks_log_sf(d, n, exact=False))
+        assert asymptotic == pytest.approx(p, rel=0.025)
+        assert ks_log_sf(d, n, exact=True) == pytest.approx(math.log(p), rel=1e-6)  # isf round trip
+    # The default picks the exact form below KS_ASYMPTOTIC_N draws.
+    d = float(stats.kstwo.isf(0.01, KS_ASYMPTOTIC_N - 1))
+    assert ks_log_sf(d, KS_ASYMPTOTIC_N - 1) == ks_log_sf(d, KS_ASYMPTOTIC_N - 1, exact=True)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_ks_pvalue_falls_back_to_the_dkw_bound_where_it_underflows(exact: bool) -> None:
+    n, d = 100_000, 0.2  # p ~ exp(-8000)
+    assert ks_log_sf(d, n, exact=exact) == pytest.approx(math.log(2.0) - 2.0 * n * d * d)
+    assert ks_log_sf(0.0, n, exact=exact) == 0.0

@@ -14,6 +14,7 @@ import pytest
 from numpy.typing import NDArray
 from typer.testing import CliRunner
 
+from gumbelcheck import engine
 from gumbelcheck.checks.sweep import SweepResult, gumbel_softmax, sweep
 from gumbelcheck.cli import app
 from gumbelcheck.errors import InputError
@@ -122,8 +123,14 @@ def test_float32_one_hot_fraction() -> None:
     assert frame["one_hot_fraction_f32"].iloc[-1] == 0
 
 
-def test_same_seed_same_frame_for_any_worker_count() -> None:
-    kwargs = {"tau": "0.01,1,100", "samples": 20_000, "seed": 11, "block_size": 3_000}
+@pytest.mark.parametrize("fork", [False, True])
+def test_same_seed_same_frame_for_any_worker_count(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if fork:  # worker processes even for this short run (threads otherwise)
+        monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+    # More samples than the KS test keeps: the later blocks return no law values.
+    kwargs = {"tau": "0.01,1,100", "samples": 40_000, "seed": 11, "block_size": 3_000}
     one = sweep(PI, workers=1, **kwargs).to_frame()
     two = sweep(PI, workers=2, **kwargs).to_frame()
     again = sweep(PI, workers=2, **kwargs).to_frame()

@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 from gumbelcheck import engine, gumbel, provenance, reference, report
 from gumbelcheck.errors import InputError
 from gumbelcheck.parsing import parse_alpha, parse_count, parse_real
-from gumbelcheck.stats import LN10, TestResult
+from gumbelcheck.stats import LN10, TestResult, ks_log_sf
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -798,17 +798,6 @@ def _function_set(functions: Mapping[str, Function] | None) -> dict[str, Functio
 # ---------------------------------------------------------------- sampling
 
 
-def _ks_log_pvalue(distance: float, n: int) -> float:
-    """Natural log of the exact KS p-value; the DKW-Massart bound once it underflows."""
-    from scipy import stats
-
-    with np.errstate(all="ignore"):
-        log_p = float(stats.kstwo.logsf(distance, n))
-    if math.isfinite(log_p):
-        return min(0.0, log_p)
-    return min(0.0, math.log(2.0) - 2.0 * n * distance * distance)
-
-
 def _normal_test(name: str, statistic: float) -> TestResult:
     """Two-sided z test with an exact log10 p-value."""
     from scipy import stats
@@ -879,11 +868,11 @@ def sampling_check(
         warnings.simplefilter("ignore", RuntimeWarning)
         ks = stats.kstest(draws, model.cdf)
         cvm = stats.cramervonmises(draws, model.cdf)
-    ks_log_p = _ks_log_pvalue(float(ks.statistic), draws.size)
+    ks_log_p = ks_log_sf(float(ks.statistic), draws.size, exact=True)
     # W^2 = n int (F_n - F)^2 dF <= n D^2, so P(W^2 >= w) <= P(D >= sqrt(w / n)) exactly:
     # an upper bound that also corrects SciPy's series, which is far too large for big W^2
     # (and is clipped to 0 where it is too small).
-    bound = _ks_log_pvalue(math.sqrt(float(cvm.statistic) / draws.size), draws.size)
+    bound = ks_log_sf(math.sqrt(float(cvm.statistic) / draws.size), draws.size, exact=True)
     cvm_log_p = min(math.log(cvm.pvalue), bound) if cvm.pvalue > 0 else bound
     tests = (
         TestResult(
@@ -980,7 +969,7 @@ def dist(
     block_size : int, optional
         Draws per block (default 2**19); part of the reproducibility contract.
     workers : int, optional
-        Threads; all cores by default. The result does not depend on it.
+        Worker processes; all cores by default. The result does not depend on it.
     progress : callable, optional
         Called with the number of draws finished after each block.
 

@@ -172,7 +172,7 @@ def maxtrick(
         Samples per block; by default about 2**19 numbers per block. Part of the
         reproducibility contract: the same seed and block size give the same counts.
     workers : int, optional
-        Threads; all cores by default. The result does not depend on it.
+        Worker processes; all cores by default. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 

@@ -63,8 +63,8 @@ from numpy.typing import NDArray
 from gumbelcheck import engine, provenance, report
 from gumbelcheck.errors import InputError
 from gumbelcheck.parsing import Categorical, categorical, parse_alpha, parse_count, parse_tau_grid
-from gumbelcheck.samplers import minus_gumbel, open_uniform_rows
-from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject
+from gumbelcheck.samplers import argmax_counts, minus_gumbel, open_uniform_rows
+from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject, ks_log_sf
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -424,21 +424,6 @@ def _count_one_hot(y: NDArray[Any], y_max: NDArray[Any]) -> int:
     return int(np.count_nonzero(np.count_nonzero(y[rows], axis=1) == 1)) if rows.size else 0
 
 
-def _argmax_counts(y: NDArray[np.float64], y_max: NDArray[np.float64]) -> NDArray[np.int64]:
-    """``bincount(argmax(y, axis=1))``, with np.argmax's lowest-index rule on ties.
-
-    When every row has exactly one entry equal to its maximum (no ties, no NaN), the counts
-    are the column counts of ``y == y_max``, which is much faster than a row-wise argmax on
-    the n x k view; otherwise np.argmax decides.
-    """
-    # Row c of the k x n transpose holds category c's n samples: where they hit the maximum.
-    # (A sum rather than np.count_nonzero, which holds the GIL: blocks run on threads.)
-    at_max = (y_max == y.T).sum(axis=1, dtype=np.intp)
-    if int(at_max.sum()) == y.shape[0]:
-        return at_max.astype(np.int64)
-    return np.bincount(np.argmax(y, axis=1), minlength=y.shape[1]).astype(np.int64)
-
-
 def _group_sizes(n: int) -> NDArray[np.int64]:
     """Samples of an n-sample block in each jackknife group (see :func:`_add_group_sums`)."""
     groups = JACKKNIFE_GROUPS
@@ -528,9 +513,10 @@ def _kernel_for(
             for s, values in enumerate((1.0 - y_max, uniform_gap, entropy)):
                 mean[t, s] = values.mean()
                 deviation = values - mean[t, s]
-                m2[t, s] = np.dot(deviation, deviation)
+                # A pairwise sum, not np.dot: BLAS may thread it (and so reorder the sum).
+                m2[t, s] = np.square(deviation, out=deviation).sum()
             _add_group_sums(group_sum[t], y.T)
-            counts[t] = _argmax_counts(y, y_max)
+            counts[t] = argmax_counts(y.T, y_max)
             one_hot[t, 0] = _count_one_hot(y, y_max)
             nonfinite[t] = np.count_nonzero(~np.isfinite(uniform_gap))
             law = log_y[:, i] - log_y[:, j]
@@ -587,19 +573,12 @@ def _jackknife_bias(
     return bias, se
 
 
-#: From this many draws on, the KS p-value is Stephens' asymptotic form instead of the exact
-#: distribution (whose computation needs scipy.stats, a 0.5 s import).
-KS_ASYMPTOTIC_N = 10_000
-
-
 def _ks_logistic(values: NDArray[np.float64]) -> tuple[float, float, float]:
     """KS test against Logistic(0, 1): statistic, p-value, log10 p-value.
 
-    The p-value is exact (scipy.stats.kstwo) below :data:`KS_ASYMPTOTIC_N` draws; from there
-    on it is Kolmogorov's limit law at Stephens' modified statistic
-    D (sqrt(n) + 0.12 + 0.11 / sqrt(n)), within 2.5 % of the exact value down to p = 1e-8 for
-    n >= 10,000 (within 1.3 % at n = 32,768). Where the p-value underflows, log10 p is the
-    Dvoretzky-Kiefer-Wolfowitz bound log10(2 exp(-2 n D^2)).
+    The p-value is :func:`gumbelcheck.stats.ks_log_sf`'s: exact below
+    :data:`~gumbelcheck.stats.KS_ASYMPTOTIC_N` draws, Stephens' asymptotic form from there on
+    (within 1.3 % at the n = 32,768 draws of a large run), the DKW bound where it underflows.
     """
     from scipy import special
 
@@ -609,16 +588,8 @@ def _ks_logistic(values: NDArray[np.float64]) -> tuple[float, float, float]:
     cdf = special.expit(np.sort(values))
     steps = np.arange(n + 1) / n
     d = float(max((steps[1:] - cdf).max(), (cdf - steps[:-1]).max()))
-    if n < KS_ASYMPTOTIC_N:
-        from scipy import stats
-
-        pvalue = float(stats.kstwo.sf(d, n))
-    else:
-        root = math.sqrt(n)
-        pvalue = float(special.kolmogorov(d * (root + 0.12 + 0.11 / root)))
-    if pvalue > 0:
-        return d, pvalue, math.log10(pvalue)
-    return d, pvalue, (math.log(2.0) - 2.0 * n * d * d) / LN10
+    log_p = ks_log_sf(d, n)
+    return d, math.exp(log_p), log_p / LN10
 
 
 def _monotone_failures(points: list[SweepPoint]) -> list[str]:
@@ -700,8 +671,7 @@ def sweep(
         Samples per block; by default about :data:`BLOCK_NUMBERS` numbers per block. Part of
         the reproducibility contract.
     workers : int, optional
-        Worker processes (forked on Linux, threads elsewhere); all cores by default. The
-        result does not depend on it.
+        Worker processes; all cores by default. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 
@@ -743,7 +713,6 @@ def sweep(
         kernel,
         _fold,
         workers=workers or engine.default_workers(),
-        processes=True,
         progress=progress,
     )
     points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
