@@ -5,6 +5,9 @@ N draws are cut into fixed-size blocks. Block ``b`` draws from its own generator
 block size only, never on how many workers run the blocks or in which order they finish.
 Per-block results are folded in block order, so even floating-point sums are bit-identical
 for any number of workers. Memory is that of a few blocks, whatever N is.
+
+Workers are forked processes (threads for short runs, see :func:`run_blocks`): numpy
+releases the GIL only inside its loops, and a block makes dozens of calls on small arrays.
 """
 
 from __future__ import annotations
@@ -170,10 +173,18 @@ def _ordered_results(
     if workers == 1 or len(rest) <= 1:
         for block in rest:
             yield from _run(kernel, plan, seed, range(block, block + 1))
-    elif processes and sys.platform == "linux" and per_block * len(rest) >= PROCESS_MIN_SECONDS:
+    elif processes and per_block * len(rest) >= PROCESS_MIN_SECONDS and _can_fork():
         yield from _in_processes(plan, seed, kernel, workers, rest, per_block)
     else:
         yield from _in_threads(plan, seed, kernel, workers, rest)
+
+
+def _can_fork() -> bool:
+    """Whether worker processes are available: Linux, and not inside a daemonic process.
+
+    (A multiprocessing.Pool worker is daemonic and may not have children of its own.)
+    """
+    return sys.platform == "linux" and not multiprocessing.current_process().daemon
 
 
 def _task_blocks(per_block: float) -> int:

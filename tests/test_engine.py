@@ -126,3 +126,18 @@ def test_short_plans_run_on_threads_and_long_ones_on_processes(
     monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
     engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2)
     assert forked == [1]
+
+
+def _run_in_daemon(seed: int) -> list[float]:
+    plan = engine.Plan(samples=100, block_size=10)
+    return engine.run_blocks(plan, seed, _sum_of_uniforms, np.add, workers=2).tolist()
+
+
+@pytest.mark.usefixtures("always_fork")
+def test_inside_a_daemonic_pool_worker_the_blocks_run_on_threads() -> None:
+    import multiprocessing
+
+    # A multiprocessing.Pool worker may not fork children; the engine falls back to threads.
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        inside = pool.apply(_run_in_daemon, (3,))
+    assert inside == _run_in_daemon(3)
