@@ -206,15 +206,23 @@ def torch_rate(k: int, n: int, threads: int) -> float | None:
     return done / (time.perf_counter() - started)
 
 
-def engine_seconds(k: int, n: int, workers: int) -> float:
-    """Seconds of the library call alone (imports excluded): the engine's own scaling."""
+def engine_seconds(k: int, n: int, workers: int, check: str = "maxtrick") -> float:
+    """Seconds of the library call alone (imports excluded, after a warm-up call)."""
     import numpy as np
 
-    from gumbelcheck import maxtrick
+    from gumbelcheck import maxtrick, sweep
 
     pi = np.arange(1, k + 1, dtype=float)
+
+    def run(samples: int) -> None:
+        if check == "sweep":
+            sweep(pi, normalize=True, tau="1", samples=samples, seed=1, workers=workers)
+        else:
+            maxtrick(pi, normalize=True, samples=samples, seed=1, workers=workers)
+
+    run(1000)  # first-call costs (lazy imports, caches) are start-up, not throughput
     started = time.perf_counter()
-    maxtrick(pi, normalize=True, samples=n, seed=1, workers=workers)
+    run(n)
     return time.perf_counter() - started
 
 
@@ -246,6 +254,7 @@ def main() -> None:
             "choice": lambda: choice_rate(int(k), int(n)),
             "torch": lambda: torch_rate(int(k), int(n), int(threads)),
             "engine": lambda: int(n) / engine_seconds(int(k), int(n), int(threads)),
+            "sweep": lambda: int(n) / engine_seconds(int(k), int(n), int(threads), "sweep"),
         }[kind]()
         print(rate)
         return
@@ -367,6 +376,26 @@ def main() -> None:
                 sweep_seconds / seconds,
                 "<= 2",
                 rss,
+            )
+        )
+
+    for k, n in ((10, 100_000_000 // scale), (1000, 1_000_000 // scale)):
+        # The same comparison without start-up: what a long sweep costs per point.
+        sweep_rate = child_rate("sweep", k, n, cores) or math.nan
+        maxtrick_rate = child_rate("engine", k, n, cores) or math.nan
+        rows.append(
+            Row(
+                "sweep point vs maxtrick, engine only",
+                k,
+                n,
+                cores,
+                n / sweep_rate,
+                sweep_rate,
+                "maxtrick, same N and k, in process",
+                maxtrick_rate,
+                maxtrick_rate / sweep_rate,
+                "report",
+                0.0,
             )
         )
 

@@ -166,7 +166,10 @@ def argmax_counts(
     """
     if best is None:
         best = rows.max(axis=0)
-    counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
+    if rows.shape[0] <= COLUMN_K:  # a few long rows: np.count_nonzero is fastest
+        counts = np.array([np.count_nonzero(row == best) for row in rows], dtype=np.int64)
+    else:  # many short rows: one call instead of two per row
+        counts = (rows == best).sum(axis=1, dtype=np.int64)
     if int(counts.sum()) == rows.shape[1]:
         return counts
     return np.bincount(np.argmax(rows, axis=0), minlength=rows.shape[0]).astype(np.int64)
