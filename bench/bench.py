@@ -99,7 +99,7 @@ def timed(*commands: list[str]) -> list[tuple[float, float]]:
     return list(zip(best, rss, strict=True))
 
 
-REPEAT = 3
+REPEAT = 5
 
 
 def process_tree(pid: int) -> list[int]:
