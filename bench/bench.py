@@ -17,7 +17,7 @@ that the timed processes import what a user's would::
 
 Usage::
 
-    python bench/bench.py                 # the full benchmark (a few minutes on 2 cores)
+    python bench/bench.py                 # the full benchmark (about ten minutes on 2 cores)
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
 
