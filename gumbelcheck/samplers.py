@@ -279,17 +279,13 @@ def _pruned_race(
     table = _race_table(dist)
     r = rng.random((n, k), out=out)  # random(); U = 1 - r, as in uniforms()
     numbers = r.reshape(-1)
-    if table.prefilter:
-        # One scalar comparison (3x faster than against the k bounds), then the bounds.
-        flat = np.flatnonzero(r <= table.bound_max)
-        rows = flat // k  # (a division by a scalar is faster than np.divmod)
-        columns = flat - rows * k
+    # With the prefilter, one scalar comparison first (3x faster than against the k bounds).
+    flat = np.flatnonzero(r <= (table.bound_max if table.prefilter else table.bound))
+    rows = flat // k  # (a division by a scalar is faster than np.divmod)
+    columns = flat - rows * k
+    if table.prefilter:  # then the per-category bounds
         keep = numbers[flat] <= table.bound[columns]
         flat, rows, columns = flat[keep], rows[keep], columns[keep]
-    else:
-        flat = np.flatnonzero(r <= table.bound)
-        rows = flat // k
-        columns = flat - rows * k
     u = numbers[flat]
     np.subtract(1.0, u, out=u)
     np.log(u, out=u)

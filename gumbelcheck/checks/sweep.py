@@ -708,12 +708,7 @@ def sweep(
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
     kernel = _kernel_for(dist, taus, (i, j), relaxation, float32)
     part = engine.run_blocks(
-        plan,
-        seed,
-        kernel,
-        _fold,
-        workers=workers or engine.default_workers(),
-        progress=progress,
+        plan, seed, kernel, _fold, workers=workers or engine.default_workers(), progress=progress
     )
     points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
     failures = [
