@@ -844,9 +844,8 @@ def sampling_check(
         acc: tuple[NDArray[np.float64], NDArray[np.float64]],
         part: tuple[NDArray[np.float64], NDArray[np.float64]],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        kept = acc[1]
-        if kept.size < keep:
-            kept = np.concatenate([kept, part[1][: keep - kept.size]])
+        # The kernel sends only the run's first `keep` draws, so part's are all kept.
+        kept = np.concatenate([acc[1], part[1]]) if part[1].size else acc[1]
         return acc[0] + part[0], kept
 
     plan = engine.Plan(samples=samples, block_size=block_size)

@@ -414,7 +414,8 @@ def _fold(a: _Part, b: _Part) -> _Part:
         # np.maximum propagates NaN: an undefined error is never hidden by a later block.
         max_error=np.maximum(a.max_error, b.max_error),
         max_rel_error=np.maximum(a.max_rel_error, b.max_rel_error),
-        ks=a.ks if a.ks.shape[1] >= KS_SAMPLES else np.hstack([a.ks, b.ks])[:, :KS_SAMPLES],
+        # Kernels send only the run's first KS_SAMPLES values, so b's are all kept.
+        ks=np.hstack([a.ks, b.ks]) if b.ks.shape[1] else a.ks,
     )
 
 
