@@ -17,7 +17,7 @@ that the timed processes import what a user's would::
 
 Usage::
 
-    python bench/bench.py                 # the full benchmark (about ten minutes on 2 cores)
+    python bench/bench.py                 # the full benchmark (about seven minutes on 2 cores)
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
 
@@ -286,7 +286,8 @@ def main() -> None:
     against_fill("maxtrick", 10, 200_000_000 // scale, cores, ">= 0.5 (stretch 0.7)")
     against_fill("maxtrick", 1000, 2_000_000 // scale, cores, ">= 0.65 (stretch 0.8)")
 
-    n = 100_000_000 // scale
+    # Scaling of the headline run (k = 10, N = 2e8): 1 worker against 2.
+    n = 200_000_000 // scale
     (one, _), (two, _) = timed(maxtrick_command(10, n, 1), maxtrick_command(10, n, 2))
     rows.append(
         Row(
@@ -320,6 +321,25 @@ def main() -> None:
             "same, 1 worker",
             one_engine,
             two_engine / one_engine,
+            "report",
+            0.0,
+        )
+    )
+
+    # The machine's own scaling: the fill baseline on 2 threads against 1 (shared caches,
+    # memory bandwidth and clock limit every program, not only gumbelcheck).
+    (fill_one, _), (fill_two, _) = timed(fill_command(n * 10, 1), fill_command(n * 10, 2))
+    rows.append(
+        Row(
+            "fill only, 2 threads vs 1",
+            10,
+            n,
+            2,
+            fill_two,
+            n / fill_two,
+            "same, 1 thread",
+            n / fill_one,
+            fill_one / fill_two,
             "report",
             0.0,
         )
