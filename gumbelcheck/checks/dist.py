@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -487,6 +487,10 @@ class _Errors:
     def passed(self) -> bool:
         return self.error_ratio <= 1.0 and self.n_nonfinite == 0
 
+    def accuracy_fields(self) -> dict[str, Any]:
+        """The :class:`Accuracy` fields these errors fill: the figures and ``passed``."""
+        return {**asdict(self), "passed": self.passed}
+
 
 def _errors(
     value: NDArray[np.float64], truth: NDArray[np.float64], tolerance_ulp: NDArray[np.float64]
@@ -620,15 +624,7 @@ def _compare(
         variable=region.variable,
         lo=float(region.values.min()),
         hi=float(region.values.max()),
-        n_points=ours.n_points,
-        n_underflow=ours.n_underflow,
-        n_nonfinite=ours.n_nonfinite,
-        max_abs_err=ours.max_abs_err,
-        max_rel_err=ours.max_rel_err,
-        max_ulp_err=ours.max_ulp_err,
-        tolerance_ulp=ours.tolerance_ulp,
-        error_ratio=ours.error_ratio,
-        passed=ours.passed,
+        **ours.accuracy_fields(),
         max_ulp_vs_scipy=float(apart[normal].max()) if normal.any() else math.nan,
         scipy_n_nonfinite=theirs.n_nonfinite,
         scipy_max_abs_err=theirs.max_abs_err,
@@ -658,15 +654,7 @@ def _identity_row(
         variable="z",
         lo=float(z.min()) if z.size else math.nan,
         hi=float(z.max()) if z.size else math.nan,
-        n_points=found.n_points,
-        n_underflow=found.n_underflow,
-        n_nonfinite=found.n_nonfinite,
-        max_abs_err=found.max_abs_err,
-        max_rel_err=found.max_rel_err,
-        max_ulp_err=found.max_ulp_err,
-        tolerance_ulp=found.tolerance_ulp,
-        error_ratio=found.error_ratio,
-        passed=found.passed,
+        **found.accuracy_fields(),
     )
 
 
