@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from gumbelcheck._version import __version__
-from gumbelcheck.errors import InputError
+from gumbelcheck.core.errors import InputError
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -187,7 +187,7 @@ def maxtrick(
     p-values of R exact multinomial draws.
     """
     from gumbelcheck.checks.maxtrick import maxtrick as run
-    from gumbelcheck.parsing import categorical, parse_alpha, parse_count
+    from gumbelcheck.core.params import categorical, parse_alpha, parse_count
 
     # Validate everything, the report path included, before any sampling starts.
     categorical(pi, logits, normalize=normalize)
@@ -209,7 +209,7 @@ def maxtrick(
         "workers": parse_workers(workers),
     }
     if r is not None:
-        from gumbelcheck.calibration import calibrate
+        from gumbelcheck.checks.calibration import calibrate
 
         with _progress(n * r, quiet) as update:
             calibration = calibrate(pi, replicates=r, progress=update, **options)
@@ -334,7 +334,7 @@ def plan(
     json: Json = False,
 ) -> int:
     """How many samples maxtrick needs to catch a deviation (noncentral chi-square power)."""
-    from gumbelcheck.plan import plan as run
+    from gumbelcheck.checks.plan import plan as run
 
     result = run(
         pi,
@@ -427,9 +427,9 @@ def controls(
     the observed p-value, and whether the verdict matched the expectation (wrong samplers
     rejected, exact ones passed). Exit code 1 when any expectation fails.
     """
-    from gumbelcheck.controls import controls as run
-    from gumbelcheck.controls import total_samples
-    from gumbelcheck.parsing import parse_alpha, parse_count
+    from gumbelcheck.checks.controls import controls as run
+    from gumbelcheck.checks.controls import total_samples
+    from gumbelcheck.core.params import parse_alpha, parse_count
 
     n = parse_count(samples) if samples is not None else None
     parse_alpha(alpha)
@@ -450,7 +450,7 @@ def controls(
 
 def parse_workers(workers: str | None) -> int | None:
     """``--workers`` as a positive integer, or None for all cores."""
-    from gumbelcheck.parsing import parse_count
+    from gumbelcheck.core.params import parse_count
 
     return parse_count(workers, "--workers") if workers else None
 
@@ -539,7 +539,7 @@ def _progress(total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
 
 @contextmanager
 def _suite_progress(specs: Any, quiet: bool) -> Iterator[Callable[[str, int], None]]:
-    from gumbelcheck.parsing import parse_count
+    from gumbelcheck.core.params import parse_count
 
     totals = {spec.name: parse_count(spec.params.get("samples", 1)) for spec in specs}
     with _bar(_show_progress(quiet)) as update:
@@ -582,7 +582,7 @@ def dist(
     """
     from gumbelcheck.checks.dist import MIN_SAMPLES
     from gumbelcheck.checks.dist import dist as run
-    from gumbelcheck.parsing import parse_alpha, parse_count, parse_real
+    from gumbelcheck.core.params import parse_alpha, parse_count, parse_real
 
     # Validate everything, the report path included, before any work starts.
     location = parse_real(mu, "--mu")
@@ -666,7 +666,7 @@ def sweep(
     fall as tau falls and uniform_gap to fall as tau grows (within 3 standard errors).
     """
     from gumbelcheck.checks.sweep import sweep as run
-    from gumbelcheck.parsing import parse_count
+    from gumbelcheck.core.params import parse_count
     from gumbelcheck.report import check_writable
 
     n = parse_count(samples, minimum=2)

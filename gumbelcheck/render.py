@@ -14,11 +14,11 @@ from rich.text import Text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from gumbelcheck.calibration import CalibrationResult
+    from gumbelcheck.checks.calibration import CalibrationResult
+    from gumbelcheck.checks.controls import ControlsResult
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
-    from gumbelcheck.controls import ControlsResult
     from gumbelcheck.replay import ReplayResult
     from gumbelcheck.suite import SuiteResult
 

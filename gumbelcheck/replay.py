@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gumbelcheck import provenance, report
+from gumbelcheck import report
 from gumbelcheck._version import __version__
-from gumbelcheck.errors import InputError
+from gumbelcheck.core import provenance
+from gumbelcheck.core.errors import InputError
 from gumbelcheck.suite import MANIFEST_FORMAT, parse_suite, run_suite, sha256
 
 

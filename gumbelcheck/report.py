@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gumbelcheck.errors import InputError
+from gumbelcheck.core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,7 +35,7 @@ Negative controls (must be rejected)
 ``left-gumbel``  the left-skewed convention g = +ln(-ln U);
 ``float32``  float32 uniforms with U = 0 allowed: a rare category's floor of 2^-24;
 ``clamped``  uniforms clamped to u <= 0.999, which caps the noise at 6.9.
-:mod:`gumbelcheck.controls` computes the probabilities each of them really samples.
+:mod:`gumbelcheck.checks.controls` computes the probabilities each of them really samples.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gumbelcheck import engine
-from gumbelcheck.parsing import Categorical
+from gumbelcheck.core.params import Categorical
 
 Draw = Callable[[np.random.Generator, Categorical, int], NDArray[np.intp]]
 Count = Callable[[np.random.Generator, Categorical, int], NDArray[np.int64]]
@@ -435,7 +435,7 @@ DEFAULT_SAMPLER = "race"
 
 def get_sampler(name: str) -> Sampler:
     """Look a sampler up by name; raises InputError naming the choices."""
-    from gumbelcheck.errors import InputError
+    from gumbelcheck.core.errors import InputError
 
     try:
         return SAMPLERS[name]

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gumbelcheck import provenance, report
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import parse_alpha
+from gumbelcheck import report
+from gumbelcheck.core import provenance
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import parse_alpha
 from gumbelcheck.stats import holm
 
 #: Version of the manifest.json layout.

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from gumbelcheck import engine
-from gumbelcheck.calibration import calibrate
+from gumbelcheck.checks.calibration import calibrate
 
 Cli = Callable[..., Result]
 PI = [0.1, 0.2, 0.7]

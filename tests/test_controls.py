@@ -16,15 +16,15 @@ from scipy import special, stats
 from typer.testing import CliRunner, Result
 
 from gumbelcheck import engine
-from gumbelcheck.checks.maxtrick import maxtrick
-from gumbelcheck.cli import app
-from gumbelcheck.controls import (
+from gumbelcheck.checks.controls import (
     CONTROLS,
     LAWS,
     _binomial_power,
     float32_probabilities,
     quadrature_probabilities,
 )
+from gumbelcheck.checks.maxtrick import maxtrick
+from gumbelcheck.cli import app
 from gumbelcheck.samplers import SAMPLERS
 from gumbelcheck.stats import binomial_test, categorical_gof, power
 

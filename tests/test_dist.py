@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from gumbelcheck import gumbel
 from gumbelcheck.checks.dist import COLUMNS, accuracy_table, dist
 from gumbelcheck.cli import app
-from gumbelcheck.errors import InputError
+from gumbelcheck.core.errors import InputError
 
 # A coarser grid keeps the tests fast; the CLI runs the full one.
 POINTS = 60

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gumbelcheck import maxtrick
-from gumbelcheck.parsing import Categorical
+from gumbelcheck.core.params import Categorical
 from gumbelcheck.samplers import Sampler, argmax, uniforms
 
 PI = [0.1, 0.2, 0.7]

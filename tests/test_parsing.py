@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import categorical, parse_alpha, parse_count
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import categorical, parse_alpha, parse_count
 
 
 @pytest.mark.parametrize(

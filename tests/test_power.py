@@ -11,8 +11,8 @@ from scipy import special, stats
 from typer.testing import Result
 
 from gumbelcheck import maxtrick
-from gumbelcheck.errors import InputError
-from gumbelcheck.plan import plan
+from gumbelcheck.checks.plan import plan
+from gumbelcheck.core.errors import InputError
 from gumbelcheck.stats import minimum_detectable_w, power
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gumbelcheck import samplers
+from gumbelcheck.core.params import categorical
 from gumbelcheck.engine import block_generator
-from gumbelcheck.parsing import categorical
 from gumbelcheck.samplers import SAMPLERS, gumbel_noise, open_uniforms
 
 PI = [0.05, 0.0, 0.15, 0.3, 0.5]

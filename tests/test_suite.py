@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from gumbelcheck.errors import InputError
+from gumbelcheck.core.errors import InputError
 from gumbelcheck.replay import replay
 from gumbelcheck.stats import holm
 from gumbelcheck.suite import DEFAULT_SUITE, parse_suite, run_suite, write_outputs

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from gumbelcheck import engine
 from gumbelcheck.checks.sweep import SweepResult, gumbel_softmax, sweep
 from gumbelcheck.cli import app
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import parse_tau_grid
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import parse_tau_grid
 from gumbelcheck.stats import holm_reject
 from gumbelcheck.suite import DEFAULT_SUITE, parse_suite
 

@@ -51,9 +51,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, gumbel, provenance, reference, report
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import parse_alpha, parse_count, parse_real
+from gumbelcheck import engine, gumbel, reference, report
+from gumbelcheck.core import provenance
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import parse_alpha, parse_count, parse_real
 from gumbelcheck.stats import LN10, TestResult, ks_log_sf
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, provenance, report
-from gumbelcheck.parsing import Categorical, categorical, parse_alpha, parse_count
+from gumbelcheck import engine, report
+from gumbelcheck.core import provenance
+from gumbelcheck.core.params import Categorical, categorical, parse_alpha, parse_count
 from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 

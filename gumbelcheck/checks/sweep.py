@@ -60,9 +60,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, provenance, report
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import Categorical, categorical, parse_alpha, parse_count, parse_tau_grid
+from gumbelcheck import engine, report
+from gumbelcheck.core import provenance
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import (
+    Categorical,
+    categorical,
+    parse_alpha,
+    parse_count,
+    parse_tau_grid,
+)
 from gumbelcheck.samplers import argmax_counts, minus_gumbel, open_uniform_rows
 from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject, ks_log_sf
 
@@ -656,7 +663,7 @@ def sweep(
         Accept weights that do not sum to 1.
     tau : str, float or sequence of float
         The temperatures: a list ``"0.1,0.5,1,2"`` or a log range ``"1e-3:1e3:25"`` (25
-        log-spaced values); see :func:`gumbelcheck.parsing.parse_tau_grid`.
+        log-spaced values); see :func:`gumbelcheck.core.params.parse_tau_grid`.
     samples : int or str
         Draws N per temperature (``"1M"`` and ``"1e6"`` are accepted), at least 2.
     seed : int, optional

@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, provenance, report
+from gumbelcheck import engine, report
 from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
-from gumbelcheck.parsing import parse_alpha, parse_count
+from gumbelcheck.core import provenance
+from gumbelcheck.core.params import parse_alpha, parse_count
 from gumbelcheck.samplers import CLAMP, SAMPLERS, Sampler, float32_noise
 from gumbelcheck.stats import CategoricalGof, categorical_gof, log_binom_tail, power
 

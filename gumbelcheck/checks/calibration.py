@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, provenance, report
+from gumbelcheck import engine, report
 from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws
-from gumbelcheck.parsing import categorical, parse_alpha, parse_count
+from gumbelcheck.core import provenance
+from gumbelcheck.core.params import categorical, parse_alpha, parse_count
 from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 

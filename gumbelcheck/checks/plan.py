@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gumbelcheck import report
-from gumbelcheck.errors import InputError
-from gumbelcheck.parsing import categorical, parse_alpha
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import categorical, parse_alpha
 from gumbelcheck.stats import TARGET_POWER, detectable_noncentrality
 
 

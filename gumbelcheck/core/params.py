@@ -1,6 +1,6 @@
 """Validation of user input: probability vectors, logits, sample counts, levels.
 
-Every function raises :class:`~gumbelcheck.errors.InputError` with a one-line message that
+Every function raises :class:`~gumbelcheck.core.errors.InputError` with a one-line message that
 names the bad value and says how to fix it. Nothing here samples or prints.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck.errors import InputError
+from gumbelcheck.core.errors import InputError
 
 #: Largest deviation of sum(pi) from 1 accepted without ``normalize``.
 SUM_TOLERANCE = 1e-9

@@ -1,0 +1,1 @@
+"""The core every check shares: errors, validated parameters, run configuration, results."""
