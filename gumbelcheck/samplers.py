@@ -441,5 +441,5 @@ def get_sampler(name: str) -> Sampler:
         return SAMPLERS[name]
     except KeyError:
         raise InputError(
-            f"--noise {name!r} is not known; choose one of {', '.join(SAMPLERS)}"
+            f"`noise` {name!r} is not known; choose one of {', '.join(SAMPLERS)}"
         ) from None

@@ -301,6 +301,20 @@ def minimum_detectable_w(n: int, df: int, alpha: float, target_power: float = 0.
 TARGET_POWER = 0.9
 
 
+def ks_detectable_distance(n: int, alpha: float, target_power: float = TARGET_POWER) -> float:
+    """A distance D* such that the KS test at level ``alpha`` on ``n`` draws rejects every law
+    whose cdf is at least D* from the null's somewhere, with probability >= ``target_power``.
+
+    By the Dvoretzky-Kiefer-Wolfowitz inequality P(sup |F_n - F| > e) <= 2 exp(-2 n e^2),
+    the KS critical value is at most c = sqrt(ln(2 / alpha) / (2 n)), and the empirical cdf
+    strays from the true one by more than e = sqrt(ln(2 / (1 - power)) / (2 n)) with
+    probability at most 1 - power; D* = c + e is therefore a guaranteed (conservative) bound.
+    """
+    return math.sqrt(math.log(2.0 / alpha) / (2.0 * n)) + math.sqrt(
+        math.log(2.0 / (1.0 - target_power)) / (2.0 * n)
+    )
+
+
 def cochran_holds(expected: NDArray[np.float64]) -> bool:
     """Cochran's rule: all expected >= 5, or all >= 1 with at most 20 % below 5."""
     if np.all(expected >= 5):

@@ -19,7 +19,7 @@ PI = [0.1, 0.2, 0.7]
 
 def test_a_correct_sampler_is_calibrated() -> None:
     result = calibrate(PI, samples=10_000, replicates=300, seed=3)
-    assert result.passed, result.summary()["reason"]
+    assert result.passed, result.summary().reason
     assert result.rate_low <= 0.01 <= result.rate_high
     assert result.size_pvalue > 0.01
     assert result.ks_pvalue > 0.01
@@ -32,7 +32,7 @@ def test_a_wrong_sampler_fails_the_calibration() -> None:
     assert not result.passed
     assert result.ks_pvalue < 1e-10
     assert result.rejections == 100
-    assert "KS p" in result.summary()["reason"]
+    assert "KS p" in result.summary().reason
 
 
 def test_small_n_discrete_pvalues_need_the_exact_multinomial_reference() -> None:

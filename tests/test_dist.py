@@ -158,7 +158,7 @@ def test_frame_summary_and_json_are_consistent() -> None:
     assert tuple(frame.columns) == COLUMNS
     assert len(frame) == len(result.accuracy)
     assert not frame.duplicated(["function", "region"]).any()
-    summary = result.summary()
+    summary = result.summary().flat()
     for key in ("check", "verdict", "rule", "test", "statistic", "df", "pvalue", "log10_pvalue"):
         assert key in summary
     assert summary["check"] == "dist"
@@ -168,11 +168,11 @@ def test_frame_summary_and_json_are_consistent() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"beta": 0.0}, "--beta 0.0 is not positive"),
-        ({"beta": -1.0}, "--beta -1.0 is not positive"),
-        ({"beta": math.nan}, "--beta nan is not finite"),
-        ({"mu": math.inf}, "--mu inf is not finite"),
-        ({"samples": 10}, "--samples 10 is too small"),
+        ({"beta": 0.0}, "`beta` 0.0 is not positive"),
+        ({"beta": -1.0}, "`beta` -1.0 is not positive"),
+        ({"beta": math.nan}, "`beta` nan is not finite"),
+        ({"mu": math.inf}, "`mu` inf is not finite"),
+        ({"samples": 10}, "`samples` 10 is too small"),
     ],
 )
 def test_bad_parameters_are_input_errors(kwargs: dict[str, Any], message: str) -> None:

@@ -31,7 +31,7 @@ def test_parse_count_accepts_the_usual_spellings(text: str | int, value: int) ->
 
 @pytest.mark.parametrize("text", ["abc", "1.5", "1e-3", "-5", "", "10X", "nan", "inf", "1e400"])
 def test_parse_count_rejects_non_counts(text: str) -> None:
-    with pytest.raises(InputError, match="--samples"):
+    with pytest.raises(InputError, match="`samples`"):
         parse_count(text)
 
 
@@ -43,7 +43,7 @@ def test_parse_count_rejects_zero_naming_the_minimum() -> None:
 def test_probabilities_are_normalized_only_on_request() -> None:
     dist = categorical("1,2,7", normalize=True)
     np.testing.assert_allclose(dist.p, [0.1, 0.2, 0.7])
-    with pytest.raises(InputError, match="--normalize"):
+    with pytest.raises(InputError, match="`normalize`"):
         categorical("1,2,7")
 
 
@@ -77,7 +77,7 @@ def test_logits_are_normalized_by_a_stable_log_softmax() -> None:
         ("", None, "empty"),
         (" , ", None, "empty"),
         ("0.1,0.2", None, "sums to 0.3"),
-        ("0.5,0.5", "0,0", "both --pi and --logits"),
+        ("0.5,0.5", "0,0", "both `pi` and `logits`"),
         (None, None, "no distribution"),
         (None, "0,nan", "entry 1 is NaN"),
         (None, "0,inf", r"entry 1 is \+inf"),
@@ -91,5 +91,5 @@ def test_bad_distributions_are_rejected(pi: str | None, logits: str | None, mess
 
 @pytest.mark.parametrize("alpha", ["0", "1", "-0.5", "1.5", "nan", "abc"])
 def test_alpha_outside_the_open_unit_interval_is_rejected(alpha: str) -> None:
-    with pytest.raises(InputError, match="--alpha"):
+    with pytest.raises(InputError, match="`alpha`"):
         parse_alpha(alpha)

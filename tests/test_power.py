@@ -63,7 +63,7 @@ def test_plan_gives_the_n_at_which_the_deviation_becomes_detectable() -> None:
         ({"tv": 0.1, "w": 0.1}, "exactly one"),
         ({"tv": 0.0}, "outside"),
         ({"w": -1.0}, "positive"),
-        ({"tv": 0.1, "power": 1.0}, "--power"),
+        ({"tv": 0.1, "power": 1.0}, "`power`"),
     ],
 )
 def test_plan_rejects_bad_requests(kwargs: dict[str, float | None], message: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gumbelcheck.replay import load_manifest, replay
-from gumbelcheck.suite import DEFAULT_SUITE
+from gumbelcheck.suite.replay import load_manifest, replay
+from gumbelcheck.suite.spec import DEFAULT_SUITE
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 

@@ -12,9 +12,11 @@ import pytest
 from typer.testing import Result
 
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.replay import replay
+from gumbelcheck.output.manifest import write_outputs
 from gumbelcheck.stats import holm
-from gumbelcheck.suite import DEFAULT_SUITE, parse_suite, run_suite, write_outputs
+from gumbelcheck.suite.replay import replay
+from gumbelcheck.suite.run import run_suite
+from gumbelcheck.suite.spec import DEFAULT_SUITE, parse_suite
 
 Cli = Callable[..., Result]
 
@@ -57,9 +59,9 @@ def test_holm_turns_a_marginal_pass_into_a_suite_failure_only_when_warranted() -
     [
         ("[[check", "not valid TOML"),
         ("alpha = 0.01", r"no \[\[check\]\]"),
-        ("alpha = 2\n[[check]]\nname='a'\ncheck='maxtrick'", "--alpha 2"),
+        ("alpha = 2\n[[check]]\nname='a'\ncheck='maxtrick'", "`alpha` 2"),
         ("[[check]]\ncheck='maxtrick'", "has no name"),
-        ("[[check]]\nname='a'\ncheck='nope'", "kind 'nope'"),
+        ("[[check]]\nname='a'\ncheck='nope'", "no check 'nope'"),
         ("[[check]]\nname='a'\ncheck='maxtrick'\n[[check]]\nname='a'\ncheck='maxtrick'", "repeat"),
         ("colour = 'red'\n[[check]]\nname='a'\ncheck='maxtrick'", "unknown top-level"),
     ],

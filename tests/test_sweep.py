@@ -20,7 +20,7 @@ from gumbelcheck.cli import app
 from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import parse_tau_grid
 from gumbelcheck.stats import holm_reject
-from gumbelcheck.suite import DEFAULT_SUITE, parse_suite
+from gumbelcheck.suite.spec import DEFAULT_SUITE, parse_suite
 
 PI = [0.1, 0.2, 0.7]
 LOGP = np.log(PI)
@@ -108,7 +108,7 @@ def test_default_grid_passes_and_runs_from_one_hot_to_uniform(default_grid: Swee
     assert frame["mean_bias"].iloc[-1] == pytest.approx(uniform_tv, abs=1e-3)
     assert (frame["logistic_rel_error"] < 1e-15).all()
     assert (frame["nonfinite"] == 0).all()
-    summary = result.summary()
+    summary = result.summary().flat()
     assert summary["rule"] == "holm(50 tests)"
     assert summary["reason"] == ""
     assert result.pair == (2, 1)
@@ -154,7 +154,7 @@ def test_zero_probability_category_and_logits() -> None:
 def test_naive_exp_relaxation_is_caught() -> None:
     result = sweep(PI, tau="1e-3:1e3:25", samples=100_000, seed=5, relaxation=naive_exp)
     assert not result.passed
-    reason = result.summary()["reason"]
+    reason = result.summary().reason
     assert "NaN or infinite y at tau = 0.001" in reason
     assert "the logistic law fails at tau = 0.001" in reason
     small = result.points[0]
@@ -168,7 +168,7 @@ def test_misplaced_tau_fails_the_argmax_test() -> None:
     result = sweep(PI, tau="0.5,2", samples=100_000, seed=6, relaxation=misplaced_tau)
     assert not result.passed
     assert all(p.argmax_rejected for p in result.points)
-    assert "argmax(y) ~ Categorical(pi) fails at tau = 0.5, 2" in result.summary()["reason"]
+    assert "argmax(y) ~ Categorical(pi) fails at tau = 0.5, 2" in result.summary().reason
     # At tau = 1 the misplaced form coincides with the right one.
     assert sweep(PI, tau=1, samples=100_000, seed=6, relaxation=misplaced_tau).passed
 
@@ -177,7 +177,7 @@ def test_inverted_temperature_fails_monotonicity_and_the_law() -> None:
     result = sweep(PI, tau="0.1,1,10", samples=20_000, seed=7, relaxation=inverted_tau)
     assert not result.passed
     assert not any(p.argmax_rejected for p in result.points)
-    reason = result.summary()["reason"]
+    reason = result.summary().reason
     assert "one_hot_gap falls as tau grows" in reason
     assert "uniform_gap rises as tau grows" in reason
     assert "the logistic law fails at tau = 0.1, 10" in reason

@@ -29,18 +29,20 @@ not whether the sampler is right, so they do not decide the verdict.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, report
+from gumbelcheck import engine
 from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws
 from gumbelcheck.core import provenance
-from gumbelcheck.core.params import categorical, parse_alpha, parse_count
+from gumbelcheck.core.params import Categorical, categorical, parse_count
+from gumbelcheck.core.result import ResultReport, Summary, log10
+from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
@@ -55,7 +57,7 @@ REFERENCE = "exact-multinomial"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class CalibrationResult(report.ResultReport):
+class CalibrationResult(ResultReport):
     """Result of :func:`calibrate`.
 
     Attributes
@@ -167,7 +169,7 @@ class CalibrationResult(report.ResultReport):
                 )
         return pd.DataFrame(rows)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Verdict, second-level tests, rejection rate and the p-value deciles."""
         reasons = []
         if self.ks_pvalue < self.alpha / 2:
@@ -179,46 +181,43 @@ class CalibrationResult(report.ResultReport):
                 f"{self.fisher_pvalue:.3g} < alpha/2 = {self.alpha / 2:g}"
             )
         decisive = min(self.ks_pvalue, self.fisher_pvalue)
-        return {
-            "check": self.check,
-            "verdict": self.verdict,
-            "null_hypothesis": self.null_hypothesis,
-            "rule": "second-level",
-            "test": "ks-2samp vs exact multinomial + fisher-exact",
-            "statistic": self.ks_statistic,
-            "df": None,
-            "pvalue": decisive,
-            "log10_pvalue": math.log10(decisive) if decisive > 0 else -math.inf,
-            "alpha": self.alpha,
-            "effect": f"rejection rate {self.rejections / self.replicates:.3g}",
-            "samples": self.samples,
-            "replicates": self.replicates,
-            "noise": self.noise,
-            "ks_statistic": self.ks_statistic,
-            "ks_pvalue": self.ks_pvalue,
-            "fisher_pvalue": self.fisher_pvalue,
-            "rejections": self.rejections,
-            "rejection_rate": self.rejections / self.replicates,
-            "rate_low": self.rate_low,
-            "rate_high": self.rate_high,
-            "size_pvalue": self.size_pvalue,
-            "reference_rejections": self.reference_rejections,
-            "uniform_ks_statistic": self.uniform_ks_statistic,
-            "uniform_ks_pvalue": self.uniform_ks_pvalue,
-            "pvalue_deciles": self.deciles,
-            "reason": "; ".join(reasons),
-        }
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            hard_failure=False,  # decided by the two p-values alone
+            null_hypothesis=self.null_hypothesis,
+            rule="second-level",
+            test="ks-2samp vs exact multinomial + fisher-exact",
+            statistic=self.ks_statistic,
+            df=None,
+            pvalue=decisive,
+            log10_pvalue=log10(decisive),
+            alpha=self.alpha,
+            effect=f"rejection rate {self.rejections / self.replicates:.3g}",
+            mde="",
+            samples=self.samples,
+            reason="; ".join(reasons),
+            figures={
+                "replicates": self.replicates,
+                "noise": self.noise,
+                "ks_statistic": self.ks_statistic,
+                "ks_pvalue": self.ks_pvalue,
+                "fisher_pvalue": self.fisher_pvalue,
+                "rejections": self.rejections,
+                "rejection_rate": self.rejections / self.replicates,
+                "rate_low": self.rate_low,
+                "rate_high": self.rate_high,
+                "size_pvalue": self.size_pvalue,
+                "reference_rejections": self.reference_rejections,
+                "uniform_ks_statistic": self.uniform_ks_statistic,
+                "uniform_ks_pvalue": self.uniform_ks_pvalue,
+                "pvalue_deciles": self.deciles,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                **self.summary(),
-                "pi": self.pi,
-                "replicates_table": self.to_frame().to_dict(orient="records"),
-                "provenance": self.provenance,
-            }
-        )
+        return self._json(pi=self.pi, replicates_table=self.to_frame().to_dict(orient="records"))
 
 
 def calibrate(
@@ -228,11 +227,11 @@ def calibrate(
     normalize: bool = False,
     samples: int | str = 10_000,
     replicates: int | str = 200,
-    seed: int | None = None,
+    seed: int | str | None = None,
     alpha: float | str = 0.01,
     noise: str | Sampler = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
-    workers: int | None = None,
+    workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CalibrationResult:
     """Run R seeded replicates of the max-trick check and test their p-values' distribution.
@@ -266,20 +265,59 @@ def calibrate(
         PASS when neither the two-sample KS test nor Fisher's exact test of the rejection
         counts rejects at alpha / 2 (see the module docstring).
     """
+    return prepare(
+        pi,
+        logits=logits,
+        normalize=normalize,
+        samples=samples,
+        replicates=replicates,
+        seed=seed,
+        alpha=alpha,
+        noise=noise,
+        block_size=block_size,
+        workers=workers,
+    ).run(progress)
+
+
+def prepare(
+    pi: str | Sequence[float] | NDArray[np.float64] | None = None,
+    *,
+    logits: str | Sequence[float] | NDArray[np.float64] | None = None,
+    normalize: bool = False,
+    samples: int | str = 10_000,
+    replicates: int | str = 200,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
+    noise: str | Sampler = DEFAULT_SAMPLER,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
+) -> Prepared[CalibrationResult]:
+    """Validate the input of :func:`calibrate` (parameters as there) and return it ready to
+    run; raises InputError, before any sampling, on anything invalid."""
+    dist = categorical(pi, logits, normalize=normalize)
+    count = parse_count(replicates, "`replicates`", minimum=2)
+    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
+    config = RunConfig.create(
+        samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
+    )
+    return Prepared(
+        samples=config.samples * count, run=partial(run, dist, sampler, count, config)
+    )
+
+
+def run(
+    dist: Categorical,
+    sampler: Sampler,
+    replicates: int,
+    config: RunConfig,
+    progress: Callable[[int], None] | None = None,
+) -> CalibrationResult:
+    """Run the calibration on validated input (see :func:`prepare`)."""
     from scipy import stats
 
-    dist = categorical(pi, logits, normalize=normalize)
-    samples = parse_count(samples)
-    replicates = parse_count(replicates, "--replicates", minimum=2)
-    alpha = parse_alpha(alpha)
-    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
-    size = engine.default_block_size(dist.k)
-    if block_size is not None:
-        size = parse_count(block_size, "--block-size")
-    seed = engine.resolve_seed(seed)
-    plan = engine.Plan(samples=samples, block_size=size)
-    workers = workers or engine.default_workers()
-
+    samples, seed, alpha, workers = config.samples, config.seed, config.alpha, config.workers
+    plan = config.plan(engine.default_block_size(dist.k))
+    size = plan.block_size
     replicate_seeds = tuple(engine.child_seed(seed, 0, r) for r in range(replicates))
     reference_seeds = tuple(engine.child_seed(seed, 1, r) for r in range(replicates))
     replicate_gofs = []

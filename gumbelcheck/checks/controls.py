@@ -35,15 +35,19 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, report
-from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
+from gumbelcheck import engine
+from gumbelcheck.checks import maxtrick
+from gumbelcheck.checks.maxtrick import MaxTrickResult
 from gumbelcheck.core import provenance
-from gumbelcheck.core.params import parse_alpha, parse_count
+from gumbelcheck.core.params import categorical, parse_count
+from gumbelcheck.core.result import ResultReport, Summary
+from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import CLAMP, SAMPLERS, Sampler, float32_noise
 from gumbelcheck.stats import CategoricalGof, categorical_gof, log_binom_tail, power
 
@@ -459,7 +463,7 @@ class ControlOutcome:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class ControlsResult(report.ResultReport):
+class ControlsResult(ResultReport):
     """Result of :func:`controls`.
 
     Attributes
@@ -493,7 +497,7 @@ class ControlsResult(report.ResultReport):
 
         return pd.DataFrame([o.row() for o in self.outcomes])
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Verdict and how many controls behaved as expected."""
         matched = sum(o.matched for o in self.outcomes)
         wrong = [o for o in self.outcomes if o.control.expected_verdict == "FAIL"]
@@ -502,63 +506,52 @@ class ControlsResult(report.ResultReport):
             for o in self.outcomes
             if not o.matched
         ]
-        return {
-            "check": self.check,
-            "verdict": self.verdict,
-            "null_hypothesis": self.null_hypothesis,
-            "rule": "expected verdicts",
-            "test": "max-trick check per control",
-            "statistic": float(matched),
-            "df": None,
-            "pvalue": math.nan,
-            "log10_pvalue": math.nan,
-            "alpha": self.alpha,
-            "effect": f"{matched}/{len(self.outcomes)} as expected",
-            "controls": len(self.outcomes),
-            "matched": matched,
-            "wrong_rejected": sum(o.matched for o in wrong),
-            "wrong": len(wrong),
-            "min_predicted_power_wrong": min((o.predicted_power for o in wrong), default=math.nan),
-            "min_consistency_pvalue": min(o.consistency.pvalue for o in self.outcomes),
-            "samples": sum(o.result.samples for o in self.outcomes),
-            "reason": "; ".join(mismatched),
-        }
+        lowest_power = min((o.predicted_power for o in wrong), default=math.nan)
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            # A control whose verdict is not the expected one is no p-value to correct.
+            hard_failure=not self.passed,
+            null_hypothesis=self.null_hypothesis,
+            rule="expected verdicts",
+            test="max-trick check per control",
+            statistic=float(matched),
+            df=None,
+            pvalue=math.nan,
+            log10_pvalue=math.nan,
+            alpha=self.alpha,
+            effect=f"{matched}/{len(self.outcomes)} as expected",
+            mde=f"every wrong sampler with predicted power >= {lowest_power:.4f}",
+            samples=sum(o.result.samples for o in self.outcomes),
+            reason="; ".join(mismatched),
+            figures={
+                "controls": len(self.outcomes),
+                "matched": matched,
+                "wrong_rejected": sum(o.matched for o in wrong),
+                "wrong": len(wrong),
+                "min_predicted_power_wrong": lowest_power,
+                "min_consistency_pvalue": min(o.consistency.pvalue for o in self.outcomes),
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                **self.summary(),
-                "controls_table": self.to_frame().to_dict(orient="records"),
-                "provenance": self.provenance,
-            }
-        )
+        return self._json(controls_table=self.to_frame().to_dict(orient="records"))
 
 
 def run_control(
-    control: Control,
-    *,
-    samples: int,
-    seed: int,
-    alpha: float,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    control: Control, config: RunConfig, progress: Callable[[int], None] | None = None
 ) -> ControlOutcome:
-    """Run one control: compute its true probabilities and run the max-trick check."""
+    """Run one control: compute its true probabilities and run the max-trick check.
+
+    ``config`` gives the control's seed, N, alpha, block size and workers.
+    """
     pi = np.asarray(control.pi, dtype=np.float64)
     q = control.true_probabilities()
-    result = maxtrick(
-        pi,
-        samples=samples,
-        seed=seed,
-        alpha=alpha,
-        noise=control.sampler,
-        block_size=BLOCK_SIZE,
-        workers=workers,
-        progress=progress,
-    )
+    result = maxtrick.run(categorical(pi), control.sampler, config, progress)
+    samples, alpha = config.samples, config.alpha
     power, method = predicted_power(pi, q, samples, alpha, result.gof.rule)
-    consistency = categorical_gof(np.asarray(result.counts), q, alpha=alpha, seed=seed)
+    consistency = categorical_gof(np.asarray(result.counts), q, alpha=alpha, seed=config.seed)
     return ControlOutcome(
         control=control,
         true_probabilities=tuple(float(x) for x in q),
@@ -574,9 +567,9 @@ def run_control(
 def controls(
     *,
     samples: int | str | None = None,
-    seed: int | None = None,
+    seed: int | str | None = None,
     alpha: float | str = 0.01,
-    workers: int | None = None,
+    workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ControlsResult:
     """Run the max-trick check with every control sampler of :data:`CONTROLS`.
@@ -601,29 +594,46 @@ def controls(
     ControlsResult
         Passed when every wrong sampler was rejected and every exact one passed.
     """
-    n = parse_count(samples) if samples is not None else None
-    alpha = parse_alpha(alpha)
-    seed = engine.resolve_seed(seed)
+    return prepare(samples=samples, seed=seed, alpha=alpha, workers=workers).run(progress)
+
+
+def prepare(
+    *,
+    samples: int | str | None = None,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
+    workers: int | str | None = None,
+) -> Prepared[ControlsResult]:
+    """Validate the input of :func:`controls` (parameters as there) and return it ready to
+    run; raises InputError, before any sampling, on anything invalid."""
+    n = None if samples is None else parse_count(samples, "`samples`")
+    total = sum(n or control.samples for control in CONTROLS)
+    config = RunConfig.create(
+        samples=total, seed=seed, alpha=alpha, block_size=BLOCK_SIZE, workers=workers
+    )
+    return Prepared(samples=total, run=partial(run, n, config))
+
+
+def run(
+    samples: int | None, config: RunConfig, progress: Callable[[int], None] | None = None
+) -> ControlsResult:
+    """Run every control on validated input (see :func:`prepare`); ``samples`` is the N of
+    every control, or None for each control's own."""
     outcomes = tuple(
         run_control(
             control,
-            samples=n or control.samples,
-            seed=engine.child_seed(seed, index),
-            alpha=alpha,
-            workers=workers,
-            progress=progress,
+            config.with_seed(engine.child_seed(config.seed, index), samples or control.samples),
+            progress,
         )
         for index, control in enumerate(CONTROLS)
     )
     return ControlsResult(
-        alpha=alpha,
+        alpha=config.alpha,
         outcomes=outcomes,
         provenance=provenance.collect(
-            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=BLOCK_SIZE, noise="controls"
+            seed=config.seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=BLOCK_SIZE,
+            noise="controls",
         ),
     )
-
-
-def total_samples(samples: int | None = None) -> int:
-    """Draws a :func:`controls` run makes (for a progress bar)."""
-    return sum(samples or control.samples for control in CONTROLS)

@@ -46,16 +46,19 @@ import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, gumbel, reference, report
+from gumbelcheck import engine, gumbel, reference
 from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.core.params import parse_alpha, parse_count, parse_real
-from gumbelcheck.stats import LN10, TestResult, ks_log_sf
+from gumbelcheck.core.params import parse_real
+from gumbelcheck.core.result import ResultReport, Summary
+from gumbelcheck.core.run import Prepared, RunConfig
+from gumbelcheck.stats import LN10, TestResult, ks_detectable_distance, ks_log_sf
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -286,7 +289,7 @@ class SamplingCheck:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DistResult(report.ResultReport):
+class DistResult(ResultReport):
     """Result of :func:`dist`.
 
     Attributes
@@ -361,51 +364,55 @@ class DistResult(report.ResultReport):
             columns=list(COLUMNS),
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """The run-level figures: verdict, tests, statistic, p-value, effect sizes."""
         s, worst = self.sampling, self.worst
-        return {
-            "check": self.check,
-            "verdict": self.verdict,
-            "null_hypothesis": self.null_hypothesis,
-            "rule": "ulp+bonferroni",
-            "test": s.test,
-            "statistic": s.statistic,
-            "df": None,
-            "pvalue": s.pvalue,
-            "log10_pvalue": s.log10_pvalue,
-            "alpha": s.alpha,
-            "effect": f"KS D {s.ks_distance:.2g}",
-            "samples": s.samples,
-            "reason": self.reason,
-            "hard_failure": not self.accuracy_passed,
-            "mu": self.mu,
-            "beta": self.beta,
-            "accuracy_passed": self.accuracy_passed,
-            "sampling_passed": s.passed,
-            "max_error_ratio": worst.error_ratio,
-            "worst": f"{worst.function} {worst.region}",
-            "scipy_deviations": "; ".join(scipy_deviation_text(r) for r in self.scipy_deviations),
-            "mean": s.mean.estimate,
-            "mean_expected": s.mean.expected,
-            "sd": s.sd,
-            "sd_expected": s.sd_expected,
-            "ks_distance": s.ks_distance,
-            "mean_shift_sd": s.mean_shift_sd,
-            "variance_ratio": s.variance_ratio,
-        }
+        # The KS test runs at the Bonferroni level of the four sampling tests.
+        mde = ks_detectable_distance(s.gof_draws, s.alpha / len(s.tests))
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            hard_failure=not self.accuracy_passed,
+            null_hypothesis=self.null_hypothesis,
+            rule="ulp+bonferroni",
+            test=s.test,
+            statistic=s.statistic,
+            df=None,
+            pvalue=s.pvalue,
+            log10_pvalue=s.log10_pvalue,
+            alpha=s.alpha,
+            effect=f"KS D {s.ks_distance:.2g}",
+            mde=f"KS D >= {mde:.2g}",
+            samples=s.samples,
+            reason=self.reason,
+            figures={
+                "mu": self.mu,
+                "beta": self.beta,
+                "accuracy_passed": self.accuracy_passed,
+                "sampling_passed": s.passed,
+                "max_error_ratio": worst.error_ratio,
+                "worst": f"{worst.function} {worst.region}",
+                "scipy_deviations": "; ".join(
+                    scipy_deviation_text(r) for r in self.scipy_deviations
+                ),
+                "mean": s.mean.estimate,
+                "mean_expected": s.mean.expected,
+                "sd": s.sd,
+                "sd_expected": s.sd_expected,
+                "ks_distance": s.ks_distance,
+                "mde_ks_distance": mde,
+                "mean_shift_sd": s.mean_shift_sd,
+                "variance_ratio": s.variance_ratio,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                **self.summary(),
-                "functions": self.functions,
-                "ulp_factor": self.ulp_factor,
-                "accuracy": self.accuracy,
-                "sampling": self.sampling,
-                "provenance": self.provenance,
-            }
+        return self._json(
+            functions=self.functions,
+            ulp_factor=self.ulp_factor,
+            accuracy=self.accuracy,
+            sampling=self.sampling,
         )
 
 
@@ -922,13 +929,13 @@ def dist(
     beta: float | str = 1.0,
     *,
     samples: int | str = 1_000_000,
-    seed: int | None = None,
+    seed: int | str | None = None,
     alpha: float | str = 0.01,
     functions: Mapping[str, Function] | None = None,
     sampler: Sampler | None = None,
     points: int = GRID_POINTS,
-    block_size: int | None = None,
-    workers: int | None = None,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DistResult:
     """Check the Gumbel(mu, beta) functions and draws through the inverse CDF.
@@ -972,32 +979,78 @@ def dist(
     >>> result.verdict
     'PASS'
     """
-    mu = parse_real(mu, "--mu")
-    beta = parse_real(beta, "--beta", positive=True)
-    samples = parse_count(samples, minimum=MIN_SAMPLES)
-    alpha = parse_alpha(alpha)
-    size = (
-        engine.default_block_size(1)
-        if block_size is None
-        else parse_count(block_size, "--block-size")
+    return prepare(
+        mu,
+        beta,
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        functions=functions,
+        sampler=sampler,
+        points=points,
+        block_size=block_size,
+        workers=workers,
+    ).run(progress)
+
+
+def prepare(
+    mu: float | str = 0.0,
+    beta: float | str = 1.0,
+    *,
+    samples: int | str = 1_000_000,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
+    functions: Mapping[str, Function] | None = None,
+    sampler: Sampler | None = None,
+    points: int = GRID_POINTS,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
+) -> Prepared[DistResult]:
+    """Validate the input of :func:`dist` (parameters as there) and return it ready to run;
+    raises InputError, before any work, on anything invalid."""
+    location = parse_real(mu, "`mu`")
+    scale = parse_real(beta, "`beta`", positive=True)
+    config = RunConfig.create(
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        block_size=block_size,
+        workers=workers,
+        min_samples=MIN_SAMPLES,
     )
     _function_set(functions)
+    return Prepared(
+        samples=config.samples,
+        run=partial(run, location, scale, functions, sampler, points, config),
+    )
+
+
+def run(
+    mu: float,
+    beta: float,
+    functions: Mapping[str, Function] | None,
+    sampler: Sampler | None,
+    points: int,
+    config: RunConfig,
+    progress: Callable[[int], None] | None = None,
+) -> DistResult:
+    """Run the dist check on validated input (see :func:`prepare`)."""
+    size = config.plan(engine.default_block_size(1)).block_size
     draw = gumbel.sample if sampler is None else sampler
     name = "gumbel.sample" if sampler is None else getattr(sampler, "__name__", repr(sampler))
     replaced = sorted(functions or {})
     label = "gumbelcheck.gumbel" + (f" with {', '.join(replaced)} replaced" if replaced else "")
-    seed = engine.resolve_seed(seed)
     accuracy = accuracy_table(mu, beta, functions=functions, points=points)
     sampling = sampling_check(
         mu,
         beta,
         sampler=draw,
         sampler_name=name,
-        samples=samples,
-        seed=seed,
-        alpha=alpha,
+        samples=config.samples,
+        seed=config.seed,
+        alpha=config.alpha,
         block_size=size,
-        workers=workers or engine.default_workers(),
+        workers=config.workers,
         progress=progress,
     )
     return DistResult(
@@ -1008,6 +1061,6 @@ def dist(
         accuracy=accuracy,
         sampling=sampling,
         provenance=provenance.collect(
-            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=name
+            seed=config.seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=name
         ),
     )

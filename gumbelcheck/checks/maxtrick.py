@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, report
+from gumbelcheck import engine
 from gumbelcheck.core import provenance
-from gumbelcheck.core.params import Categorical, categorical, parse_alpha, parse_count
+from gumbelcheck.core.params import Categorical, categorical
+from gumbelcheck.core.result import ResultReport, Summary
+from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
@@ -22,7 +26,7 @@ NULL_HYPOTHESIS = "argmax_i(ln pi_i + g_i), g_i iid Gumbel(0, 1), is distributed
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MaxTrickResult(report.ResultReport):
+class MaxTrickResult(ResultReport):
     """Result of :func:`maxtrick`.
 
     Attributes
@@ -78,43 +82,42 @@ class MaxTrickResult(report.ResultReport):
             }
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """The run-level figures: verdict, test, statistic, p-value, effect sizes."""
         g = self.gof
-        return {
-            "check": self.check,
-            "verdict": self.verdict,
-            "null_hypothesis": self.null_hypothesis,
-            "rule": g.rule,
-            "test": g.test,
-            "statistic": g.statistic,
-            "df": g.df,
-            "pvalue": g.pvalue,
-            "log10_pvalue": g.log10_pvalue,
-            "alpha": g.alpha,
-            "effect": f"TV {g.tv_distance:.2g}",
-            "tv_distance": g.tv_distance,
-            "cohen_w": g.cohen_w,
-            "zero_probability_draws": g.zero_probability_draws,
-            "hard_failure": g.zero_probability_draws > 0,
-            "mde_w": g.mde_w,
-            "mde_tv": g.mde_tv,
-            "samples": self.samples,
-            "reason": g.reason,
-        }
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            hard_failure=g.zero_probability_draws > 0,
+            null_hypothesis=self.null_hypothesis,
+            rule=g.rule,
+            test=g.test,
+            statistic=g.statistic,
+            df=g.df,
+            pvalue=g.pvalue,
+            log10_pvalue=g.log10_pvalue,
+            alpha=g.alpha,
+            effect=f"TV {g.tv_distance:.2g}",
+            mde="" if math.isnan(g.mde_tv) else f"TV >= {g.mde_tv:.2g}",
+            samples=self.samples,
+            reason=g.reason,
+            figures={
+                "tv_distance": g.tv_distance,
+                "cohen_w": g.cohen_w,
+                "zero_probability_draws": g.zero_probability_draws,
+                "mde_w": g.mde_w,
+                "mde_tv": g.mde_tv,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                **self.summary(),
-                "pi": self.pi,
-                "counts": self.counts,
-                "noise": self.noise,
-                "tests": self.gof.tests,
-                "categories": self.to_frame().to_dict(orient="records"),
-                "provenance": self.provenance,
-            }
+        return self._json(
+            pi=self.pi,
+            counts=self.counts,
+            noise=self.noise,
+            tests=self.gof.tests,
+            categories=self.to_frame().to_dict(orient="records"),
         )
 
 
@@ -141,11 +144,11 @@ def maxtrick(
     logits: str | Sequence[float] | NDArray[np.float64] | None = None,
     normalize: bool = False,
     samples: int | str = 1_000_000,
-    seed: int | None = None,
-    alpha: float = 0.01,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
     noise: str | Sampler = DEFAULT_SAMPLER,
-    block_size: int | None = None,
-    workers: int | None = None,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MaxTrickResult:
     """Verify the Gumbel-Max trick for one categorical distribution.
@@ -188,31 +191,63 @@ def maxtrick(
     >>> result.verdict
     'PASS'
     """
-    dist = categorical(pi, logits, normalize=normalize)
-    samples = parse_count(samples)
-    alpha = parse_alpha(alpha)
-    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
-    size = engine.default_block_size(dist.k)
-    if block_size is not None:
-        size = parse_count(block_size, "--block-size")
-    seed = engine.resolve_seed(seed)
-    plan = engine.Plan(samples=samples, block_size=size)
-    counts = count_draws(
-        sampler,
-        dist,
-        plan=plan,
+    return prepare(
+        pi,
+        logits=logits,
+        normalize=normalize,
+        samples=samples,
         seed=seed,
-        workers=workers or engine.default_workers(),
-        progress=progress,
+        alpha=alpha,
+        noise=noise,
+        block_size=block_size,
+        workers=workers,
+    ).run(progress)
+
+
+def prepare(
+    pi: str | Sequence[float] | NDArray[np.float64] | None = None,
+    *,
+    logits: str | Sequence[float] | NDArray[np.float64] | None = None,
+    normalize: bool = False,
+    samples: int | str = 1_000_000,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
+    noise: str | Sampler = DEFAULT_SAMPLER,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
+) -> Prepared[MaxTrickResult]:
+    """Validate the input of :func:`maxtrick` (parameters as there) and return it ready to
+    run; raises InputError, before any sampling, on anything invalid."""
+    dist = categorical(pi, logits, normalize=normalize)
+    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
+    config = RunConfig.create(
+        samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
-    gof = categorical_gof(counts, dist.p, alpha=alpha, seed=seed)
+    return Prepared(samples=config.samples, run=partial(run, dist, sampler, config))
+
+
+def run(
+    dist: Categorical,
+    sampler: Sampler,
+    config: RunConfig,
+    progress: Callable[[int], None] | None = None,
+) -> MaxTrickResult:
+    """Run the max-trick check on validated input (see :func:`prepare`)."""
+    plan = config.plan(engine.default_block_size(dist.k))
+    counts = count_draws(
+        sampler, dist, plan=plan, seed=config.seed, workers=config.workers, progress=progress
+    )
+    gof = categorical_gof(counts, dist.p, alpha=config.alpha, seed=config.seed)
     return MaxTrickResult(
         pi=tuple(float(x) for x in dist.p),
-        samples=samples,
+        samples=config.samples,
         counts=tuple(int(c) for c in counts),
         noise=sampler.name,
         gof=gof,
         provenance=provenance.collect(
-            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=sampler.name
+            seed=config.seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=plan.block_size,
+            noise=sampler.name,
         ),
     )

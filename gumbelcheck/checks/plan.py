@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import report
 from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import categorical, parse_alpha
+from gumbelcheck.output.json import jsonable
 from gumbelcheck.stats import TARGET_POWER, detectable_noncentrality
 
 
@@ -49,7 +49,7 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types."""
-        return report.jsonable(self)
+        return jsonable(self)
 
 
 def plan(
@@ -87,13 +87,13 @@ def plan(
         raise InputError("only one category has positive probability: there is nothing to test")
     alpha = parse_alpha(alpha)
     if (tv is None) == (w is None):
-        raise InputError("give exactly one of --tv and --w, e.g. --tv 1e-4")
+        raise InputError("give exactly one of `tv` and `w`, e.g. `tv`=1e-4")
     if tv is not None and not (0 < tv <= 1):
-        raise InputError(f"--tv {tv} is outside (0, 1]; use a distance like 1e-4")
+        raise InputError(f"`tv` {tv} is outside (0, 1]; use a distance like 1e-4")
     if w is not None and not (0 < w < math.inf):
-        raise InputError(f"--w {w} must be a positive number, like 0.01")
+        raise InputError(f"`w` {w} must be a positive number, like 0.01")
     if not 0 < power < 1:
-        raise InputError(f"--power {power} is outside (0, 1); use a power like 0.9")
+        raise InputError(f"`power` {power} is outside (0, 1); use a power like 0.9")
     effect = 2.0 * tv if tv is not None else float(w)  # type: ignore[arg-type]
     noncentrality = detectable_noncentrality(df, alpha, power)
     return PlanResult(

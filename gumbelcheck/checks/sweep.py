@@ -55,23 +55,27 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gumbelcheck import engine, report
+from gumbelcheck import engine
 from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.core.params import (
-    Categorical,
-    categorical,
-    parse_alpha,
-    parse_count,
-    parse_tau_grid,
-)
+from gumbelcheck.core.params import Categorical, categorical, parse_tau_grid
+from gumbelcheck.core.result import ResultReport, Summary
+from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import argmax_counts, minus_gumbel, open_uniform_rows
-from gumbelcheck.stats import LN10, CategoricalGof, categorical_gof, holm_reject, ks_log_sf
+from gumbelcheck.stats import (
+    LN10,
+    CategoricalGof,
+    categorical_gof,
+    holm_reject,
+    ks_log_sf,
+    minimum_detectable_w,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -221,7 +225,7 @@ class SweepPoint:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class SweepResult(report.ResultReport):
+class SweepResult(ResultReport):
     """Result of :func:`sweep`.
 
     Attributes
@@ -330,7 +334,19 @@ class SweepResult(report.ResultReport):
             )
         return tests
 
-    def summary(self) -> dict[str, Any]:
+    @property
+    def hard_failure(self) -> bool:
+        """A failure no p-value correction can undo: a draw on a zero-probability category,
+        NaN or infinite y, the logistic law's numerical error above :data:`LAW_RTOL`, or a
+        gap moving the wrong way with tau."""
+        return (
+            any(p.argmax.zero_probability_draws > 0 for p in self.points)
+            or any(p.nonfinite for p in self.points)
+            or any(not p.logistic_rel_error <= LAW_RTOL for p in self.points)
+            or bool(_monotone_failures(list(self.points)))
+        )
+
+    def summary(self) -> Summary:
         """The run-level figures: verdict, the smallest Holm-adjusted p-value, the curve ends."""
         tests = self._tests()
         m = len(tests)
@@ -340,52 +356,47 @@ class SweepResult(report.ResultReport):
         # Holm's adjusted p-value of the smallest p-value is m p (capped at 1).
         log10_adjusted = min(0.0, log10_p + math.log10(m)) if not math.isnan(log10_p) else math.nan
         first, last = self.points[0], self.points[-1]
-        return {
-            "check": self.check,
-            "verdict": self.verdict,
-            "null_hypothesis": self.null_hypothesis,
-            "rule": f"holm({m} tests)",
-            "test": name,
-            "statistic": statistic,
-            "df": df,
-            "pvalue": 10.0**log10_adjusted,
-            "log10_pvalue": log10_adjusted,
-            "alpha": self.alpha,
-            "effect": f"TV {max(p.argmax.tv_distance for p in self.points):.2g}",
-            "max_argmax_tv": max(p.argmax.tv_distance for p in self.points),
-            "max_logistic_rel_error": max(p.logistic_rel_error for p in self.points),
-            "tau_min": first.tau,
-            "one_hot_gap_at_tau_min": first.one_hot_gap,
-            "tau_max": last.tau,
-            "uniform_gap_at_tau_max": last.uniform_gap,
-            "samples": self.samples,
-            "reason": "; ".join(self.failures),
-        }
+        # Every argmax test runs on N draws at (at least) the Bonferroni level alpha / m.
+        mde_tv = minimum_detectable_w(self.samples, first.argmax.df or 0, self.alpha / m) / 2.0
+        max_tv = max(p.argmax.tv_distance for p in self.points)
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            hard_failure=self.hard_failure,
+            null_hypothesis=self.null_hypothesis,
+            rule=f"holm({m} tests)",
+            test=name,
+            statistic=statistic,
+            df=df,
+            pvalue=10.0**log10_adjusted,
+            log10_pvalue=log10_adjusted,
+            alpha=self.alpha,
+            effect=f"TV {max_tv:.2g}",
+            mde="" if math.isnan(mde_tv) else f"argmax TV >= {mde_tv:.2g} at every tau",
+            samples=self.samples,
+            reason="; ".join(self.failures),
+            figures={
+                "max_argmax_tv": max_tv,
+                "mde_argmax_tv": mde_tv,
+                "max_logistic_rel_error": max(p.logistic_rel_error for p in self.points),
+                "tau_min": first.tau,
+                "one_hot_gap_at_tau_min": first.one_hot_gap,
+                "tau_max": last.tau,
+                "uniform_gap_at_tau_max": last.uniform_gap,
+                "pi": self.pi,
+                "pair": self.pair,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                **self.summary(),
-                "pi": self.pi,
-                "pair": self.pair,
-                "relaxation": self.relaxation,
-                "tau": self.tau,
-                "points": self.to_frame().to_dict(orient="records"),
-                "mean": [p.mean for p in self.points],
-                "argmax_counts": [p.argmax_counts for p in self.points],
-                "provenance": self.provenance,
-            }
+        return self._json(
+            relaxation=self.relaxation,
+            tau=self.tau,
+            points=self.to_frame().to_dict(orient="records"),
+            mean=[p.mean for p in self.points],
+            argmax_counts=[p.argmax_counts for p in self.points],
         )
-
-    def csv_header(self) -> dict[str, Any]:
-        """Summary and provenance lines for the top of the CSV report."""
-        return {
-            **self.summary(),
-            "pi": self.pi,
-            "pair": self.pair,
-            **report.jsonable(self.provenance),
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -630,12 +641,12 @@ def sweep(
     normalize: bool = False,
     tau: str | float | Sequence[float] = "1e-3:1e3:25",
     samples: int | str = 100_000,
-    seed: int | None = None,
-    alpha: float = 0.01,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
     float32: bool = False,
     relaxation: Relaxation = gumbel_softmax,
-    block_size: int | None = None,
-    workers: int | None = None,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Sweep the Gumbel-Softmax temperature: distance from one-hot and from uniform, exact laws.
@@ -694,6 +705,37 @@ def sweep(
     >>> result.verdict
     'PASS'
     """
+    return prepare(
+        pi,
+        logits=logits,
+        normalize=normalize,
+        tau=tau,
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        float32=float32,
+        relaxation=relaxation,
+        block_size=block_size,
+        workers=workers,
+    ).run(progress)
+
+
+def prepare(
+    pi: str | Sequence[float] | NDArray[np.float64] | None = None,
+    *,
+    logits: str | Sequence[float] | NDArray[np.float64] | None = None,
+    normalize: bool = False,
+    tau: str | float | Sequence[float] = "1e-3:1e3:25",
+    samples: int | str = 100_000,
+    seed: int | str | None = None,
+    alpha: float | str = 0.01,
+    float32: bool = False,
+    relaxation: Relaxation = gumbel_softmax,
+    block_size: int | str | None = None,
+    workers: int | str | None = None,
+) -> Prepared[SweepResult]:
+    """Validate the input of :func:`sweep` (parameters as there) and return it ready to run;
+    raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
     if int(dist.support.sum()) < 2:
         raise InputError(
@@ -703,20 +745,39 @@ def sweep(
     taus = parse_tau_grid(tau)
     if taus.size > MAX_TAU_VALUES:
         raise InputError(
-            f"--tau has {taus.size} values; use at most {MAX_TAU_VALUES} (e.g. 1e-3:1e3:25)"
+            f"`tau` has {taus.size} values; use at most {MAX_TAU_VALUES} (e.g. 1e-3:1e3:25)"
         )
-    samples = parse_count(samples, minimum=2)
-    alpha = parse_alpha(alpha)
-    size = max(MIN_BLOCK_SIZE, engine.default_block_size(dist.k, BLOCK_NUMBERS))
-    if block_size is not None:
-        size = parse_count(block_size, "--block-size")
-    seed = engine.resolve_seed(seed)
-    plan = engine.Plan(samples=samples, block_size=size)
+    config = RunConfig.create(
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        block_size=block_size,
+        workers=workers,
+        min_samples=2,
+    )
+    return Prepared(
+        samples=config.samples,
+        run=partial(run, dist, taus, bool(float32), relaxation, config),
+    )
+
+
+def run(
+    dist: Categorical,
+    taus: NDArray[np.float64],
+    float32: bool,
+    relaxation: Relaxation,
+    config: RunConfig,
+    progress: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Run the sweep on validated input (see :func:`prepare`)."""
+    samples, seed, alpha = config.samples, config.seed, config.alpha
+    plan = config.plan(max(MIN_BLOCK_SIZE, engine.default_block_size(dist.k, BLOCK_NUMBERS)))
+    size = plan.block_size
     # The two most probable categories (lowest indices on ties).
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
     kernel = _kernel_for(dist, taus, (i, j), relaxation, float32)
     part = engine.run_blocks(
-        plan, seed, kernel, _fold, workers=workers or engine.default_workers(), progress=progress
+        plan, seed, kernel, _fold, workers=config.workers, progress=progress
     )
     points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
     failures = [

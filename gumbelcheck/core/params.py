@@ -23,7 +23,7 @@ _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _COUNT = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKmMgGbBtT]?)\s*$")
 
 
-def parse_count(text: str | int, name: str = "--samples", minimum: int = 1) -> int:
+def parse_count(text: str | int, name: str = "`samples`", minimum: int = 1) -> int:
     """Parse a whole number such as ``10000000``, ``10_000_000``, ``1e7`` or ``10M``.
 
     Suffixes K, M, G (or B) and T mean 1e3, 1e6, 1e9 and 1e12.
@@ -126,33 +126,35 @@ def categorical(
         off 1 by more than 1e-9 without ``normalize``, or both / neither of pi and logits.
     """
     if pi is not None and logits is not None:
-        raise InputError("both --pi and --logits were given; pass only one of them")
+        raise InputError("both `pi` and `logits` were given; pass only one of them")
     if pi is None and logits is None:
-        raise InputError("no distribution given; pass --pi 0.1,0.2,0.7 or --logits 0,1,2")
+        raise InputError(
+            "no distribution given; pass `pi` (probabilities such as 0.1,0.2,0.7) or `logits`"
+        )
     if logits is not None:
-        return _from_logits(parse_float_list(logits, "--logits"))
+        return _from_logits(parse_float_list(logits, "`logits`"))
     assert pi is not None
-    return _from_probabilities(parse_float_list(pi, "--pi"), normalize=normalize)
+    return _from_probabilities(parse_float_list(pi, "`pi`"), normalize=normalize)
 
 
 def _from_probabilities(p: NDArray[np.float64], *, normalize: bool) -> Categorical:
     for i, value in enumerate(p):
         if math.isnan(value):
-            raise InputError(f"--pi entry {i} is NaN; every probability must be a number >= 0")
+            raise InputError(f"`pi` entry {i} is NaN; every probability must be a number >= 0")
         if math.isinf(value):
             raise InputError(
-                f"--pi entry {i} is {value}; probabilities must be finite "
-                "(use --logits for log-probabilities, where -inf means 0)"
+                f"`pi` entry {i} is {value}; probabilities must be finite "
+                "(use `logits` for log-probabilities, where -inf means 0)"
             )
         if value < 0:
-            raise InputError(f"--pi entry {i} is negative ({value:g}); probabilities must be >= 0")
+            raise InputError(f"`pi` entry {i} is negative ({value:g}); probabilities must be >= 0")
     total = math.fsum(p)
     if total == 0:
-        raise InputError("--pi is all zeros; at least one probability must be positive")
+        raise InputError("`pi` is all zeros; at least one probability must be positive")
     if not normalize and abs(total - 1.0) > SUM_TOLERANCE:
         raise InputError(
-            f"--pi sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE:g}); "
-            "fix the values or pass --normalize to divide by the sum"
+            f"`pi` sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE:g}); "
+            "fix the values or pass `normalize` to divide by the sum"
         )
     p = p / total
     with np.errstate(divide="ignore"):
@@ -163,11 +165,11 @@ def _from_probabilities(p: NDArray[np.float64], *, normalize: bool) -> Categoric
 def _from_logits(logits: NDArray[np.float64]) -> Categorical:
     for i, value in enumerate(logits):
         if math.isnan(value):
-            raise InputError(f"--logits entry {i} is NaN; every logit must be a number or -inf")
+            raise InputError(f"`logits` entry {i} is NaN; every logit must be a number or -inf")
         if value == math.inf:
-            raise InputError(f"--logits entry {i} is +inf; logits must be finite or -inf")
+            raise InputError(f"`logits` entry {i} is +inf; logits must be finite or -inf")
     if np.all(logits == -np.inf):
-        raise InputError("--logits are all -inf; at least one category needs a finite logit")
+        raise InputError("`logits` are all -inf; at least one category needs a finite logit")
     # Stable log-softmax: subtract the maximum before exponentiating.
     shifted = logits - logits.max()
     logp = shifted - math.log(math.fsum(np.exp(shifted)))
@@ -179,16 +181,16 @@ def parse_alpha(alpha: float | str) -> float:
     try:
         value = float(alpha)
     except (TypeError, ValueError):
-        raise InputError(f"--alpha {alpha!r} is not a number; use a level like 0.01") from None
+        raise InputError(f"`alpha` {alpha!r} is not a number; use a level like 0.01") from None
     if not 0.0 < value < 1.0:
-        raise InputError(f"--alpha {alpha} is outside (0, 1); use a level like 0.01")
+        raise InputError(f"`alpha` {alpha} is outside (0, 1); use a level like 0.01")
     return value
 
 
 _LOG_RANGE = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)\s*$")
 
 
-def parse_tau_grid(grid: str | float | Sequence[float], name: str = "--tau") -> NDArray[np.float64]:
+def parse_tau_grid(grid: str | float | Sequence[float], name: str = "`tau`") -> NDArray[np.float64]:
     """Parse a grid of temperatures into a sorted float64 array.
 
     Parameters

@@ -1,4 +1,5 @@
-"""Rich renderings of results for the terminal (the CLI's only view code)."""
+"""Rich renderings of results for the terminal (the CLI's only view code); each check's
+registry entry names its view here."""
 
 from __future__ import annotations
 
@@ -12,15 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from gumbelcheck.checks.calibration import CalibrationResult
     from gumbelcheck.checks.controls import ControlsResult
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
-    from gumbelcheck.replay import ReplayResult
-    from gumbelcheck.suite import SuiteResult
+    from gumbelcheck.suite.replay import ReplayResult
+    from gumbelcheck.suite.run import SuiteResult
 
 
 def fmt_p(pvalue: float, log10_pvalue: float) -> str:
@@ -222,7 +221,7 @@ def sweep(result: SweepResult) -> RenderableType:
         ]
         table.add_row(*cells)
     i, j = result.pair
-    summary = result.summary()
+    summary = result.summary().flat()
     head = Text.assemble(
         ("gumbelcheck sweep", "bold"),
         f"  N = {result.samples:,} per tau  k = {len(result.pi)}  tau values = "
@@ -271,42 +270,6 @@ def sweep_plot(result: SweepResult) -> RenderableType:
         figure.ruler("x").scale("log")
     figure.title("one_hot_gap and uniform_gap against tau (log axis)")
     return Text.from_ansi(str(figure.build()))
-
-
-def sweep_png(result: SweepResult, path: str | Path) -> None:
-    """Draw both gaps against tau (log axis) with matplotlib (Agg, headless) into a PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 4.8), dpi=120, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    taus = result.tau
-    for name, color in (("one_hot_gap", "tab:blue"), ("uniform_gap", "tab:orange")):
-        values = [getattr(p, name) for p in result.points]
-        se = [getattr(p, f"{name}_se") for p in result.points]
-        axes.errorbar(
-            taus,
-            values,
-            yerr=[3 * s for s in se],
-            color=color,
-            marker="o",
-            markersize=3,
-            capsize=2,
-            label=f"{name} (±3 se)",
-        )
-    axes.set_xscale("log")
-    axes.set_xlabel("temperature tau")
-    axes.set_ylabel("expected distance")
-    axes.set_ylim(bottom=0)
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    pi = ", ".join(f"{p:.3g}" for p in result.pi)
-    axes.set_title(
-        f"Gumbel-Softmax sweep: pi = ({pi}), N = {result.samples:,} per tau, {result.verdict}",
-        fontsize=10,
-    )
-    figure.savefig(path, format="png")
 
 
 def _span(variable: str, lo: float, hi: float) -> str:
@@ -437,7 +400,7 @@ def controls(result: ControlsResult) -> RenderableType:
             ),
             fmt_p(o.consistency.pvalue, o.consistency.log10_pvalue),
         )
-    s = result.summary()
+    s = result.summary().flat()
     head = Text.assemble(
         ("gumbelcheck controls", "bold"),
         f"  alpha = {result.alpha:g}  seed = {result.provenance.seed}\n",
@@ -457,7 +420,7 @@ def controls(result: ControlsResult) -> RenderableType:
 
 def calibration(result: CalibrationResult) -> RenderableType:
     """The replicates' p-value deciles, rejection rate and the second-level tests."""
-    s = result.summary()
+    s = result.summary().flat()
     head = Text.assemble(
         ("gumbelcheck maxtrick --replicates", "bold"),
         f"  R = {result.replicates:,}  N = {result.samples:,}  noise = {result.noise}  "

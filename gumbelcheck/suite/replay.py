@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from gumbelcheck import report
 from gumbelcheck._version import __version__
 from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.suite import MANIFEST_FORMAT, parse_suite, run_suite, sha256
+from gumbelcheck.core.result import Summary
+from gumbelcheck.output.json import jsonable
+from gumbelcheck.output.manifest import MANIFEST_FORMAT, sha256
+from gumbelcheck.suite.run import SuiteProgress, run_suite
+from gumbelcheck.suite.spec import parse_suite
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +58,7 @@ class ReplayResult:
         One entry per report.
     """
 
+    check: ClassVar[str] = "replay"
     directory: str
     versions_recorded: dict[str, str]
     versions_now: dict[str, str]
@@ -71,15 +74,36 @@ class ReplayResult:
         """True when every report was reproduced."""
         return all(f.passed for f in self.files)
 
+    @property
+    def verdict(self) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
+
+    def summary(self) -> Summary:
+        """The replay as a check: every report must be reproduced."""
+        bad = [f for f in self.files if not f.passed]
+        return Summary(
+            check=self.check,
+            verdict=self.verdict,
+            hard_failure=bool(bad),
+            null_hypothesis="a rerun with the recorded seeds reproduces every report byte for byte",
+            rule="sha256 + rerun",
+            test="byte-for-byte comparison",
+            statistic=float(len(bad)),
+            df=None,
+            pvalue=float("nan"),
+            log10_pvalue=float("nan"),
+            alpha=float("nan"),
+            effect=f"{len(self.files) - len(bad)}/{len(self.files)} reports reproduced",
+            mde="",
+            samples=None,
+            reason="; ".join(f"{f.file}: {f.status}" for f in bad),
+            figures={"versions_match": self.versions_match},
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types."""
-        return report.jsonable(
-            {
-                "verdict": "PASS" if self.passed else "FAIL",
-                "versions_match": self.versions_match,
-                **report.jsonable(self),
-            }
-        )
+        return jsonable({**self.summary().flat(), **jsonable(self)})
 
 
 def _versions(manifest_or_now: dict[str, Any] | None = None) -> dict[str, str]:
@@ -112,7 +136,7 @@ def replay(
     directory: str | Path,
     *,
     workers: int | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: SuiteProgress | None = None,
 ) -> ReplayResult:
     """Rerun the suite recorded in ``directory/manifest.json`` and compare every report.
 

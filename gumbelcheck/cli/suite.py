@@ -1,0 +1,76 @@
+"""``gumbelcheck suite``: run a suite of registered checks, with Holm across them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gumbelcheck.cli.app import EXIT_PASS, app, report, writable
+from gumbelcheck.cli.options import Json, Quiet, Workers
+from gumbelcheck.cli.progress import suite_progress
+from gumbelcheck.core.errors import InputError
+
+EPILOG = """\
+Examples:
+
+  gumbelcheck suite
+
+  gumbelcheck suite --out results --junit results/junit.xml
+
+  gumbelcheck suite --print-default > my-suite.toml   # edit, then:
+
+  gumbelcheck suite --config my-suite.toml --out reports
+"""
+
+
+@app.command(epilog=EPILOG)
+def suite(
+    config: Annotated[
+        Path | None,
+        typer.Option(help="A suite TOML file (default: the embedded suite, see --print-default)."),
+    ] = None,
+    print_default: Annotated[
+        bool, typer.Option("--print-default", help="Print the embedded default suite and exit.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write each check's CSV and a manifest.json (SHA-256s) to this folder."),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Write JUnit XML, one test case per check, for CI.")
+    ] = None,
+    workers: Workers = None,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> int:
+    """Run a suite of checks, controlling the family-wise error with Holm's method.
+
+    Without --config, runs every check with embedded defaults and prints a one-screen summary.
+    """
+    from gumbelcheck.suite.run import prepare_suite, run_suite
+    from gumbelcheck.suite.spec import DEFAULT_SUITE, load_suite, parse_suite
+
+    if print_default:
+        typer.echo(DEFAULT_SUITE, nl=False)
+        return EXIT_PASS
+    spec = load_suite(config) if config is not None else parse_suite(DEFAULT_SUITE, "default suite")
+    prepare_suite(spec, workers=workers)  # every check's input, before anything runs
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {str(out)!r} is a file; give a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        writable(out / "manifest.json")
+    writable(junit)
+    with suite_progress(quiet) as update:
+        result = run_suite(spec, workers=workers, progress=update)
+    if out is not None:
+        from gumbelcheck.output.manifest import write_outputs
+
+        write_outputs(result, out)
+    if junit is not None:
+        from gumbelcheck.output.junit import write_junit
+
+        write_junit(result, junit)
+    return report(result, None, json, "gumbelcheck.cli.views:suite")

@@ -1,0 +1,117 @@
+"""One run configuration for every check, validated once, and a check ready to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from gumbelcheck import engine
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import parse_alpha, parse_count
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Progress callback: called with the number of samples finished after each block.
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """How a check runs: samples, seed, level, blocks and workers, resolved and validated.
+
+    Attributes
+    ----------
+    samples : int
+        Draws N.
+    seed : int
+        Root seed (fresh 128-bit entropy when none was given; recorded in the provenance).
+    alpha : float
+        Significance level, in (0, 1).
+    block_size : int or None
+        Samples per block; None for the check's default. Part of the reproducibility
+        contract: the same seed and block size give the same result.
+    workers : int
+        Workers the blocks run on; the result does not depend on it.
+    """
+
+    samples: int
+    seed: int
+    alpha: float
+    block_size: int | None
+    workers: int
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        samples: int | str,
+        seed: int | None = None,
+        alpha: float | str = 0.01,
+        block_size: int | str | None = None,
+        workers: int | str | None = None,
+        min_samples: int = 1,
+    ) -> RunConfig:
+        """Validate and resolve the run parameters; InputError names the bad one."""
+        return cls(
+            samples=parse_count(samples, "`samples`", minimum=min_samples),
+            seed=engine.resolve_seed(parse_seed(seed)),
+            alpha=parse_alpha(alpha),
+            block_size=None if block_size is None else parse_count(block_size, "`block_size`"),
+            workers=engine.default_workers() if workers is None else _workers(workers),
+        )
+
+    def plan(self, default_block_size: int) -> engine.Plan:
+        """The block plan: this run's block size, or the check's default."""
+        return engine.Plan(samples=self.samples, block_size=self.block_size or default_block_size)
+
+    def with_seed(self, seed: int, samples: int | None = None) -> RunConfig:
+        """The same configuration with another seed (and sample count)."""
+        return RunConfig(
+            samples=self.samples if samples is None else samples,
+            seed=seed,
+            alpha=self.alpha,
+            block_size=self.block_size,
+            workers=self.workers,
+        )
+
+
+def parse_seed(seed: int | str | None) -> int | None:
+    """A root seed: a whole number >= 0 (not a bool or a float), or None for fresh entropy."""
+    if seed is None:
+        return None
+    if isinstance(seed, str):
+        try:
+            value = int(seed.replace("_", ""))
+        except ValueError:
+            raise InputError(
+                f"`seed` {seed!r} is not an integer; use a whole number like 42"
+            ) from None
+    elif isinstance(seed, int) and not isinstance(seed, bool):
+        value = seed
+    else:
+        raise InputError(f"`seed` {seed!r} is not an integer; use a whole number like 42")
+    if value < 0:
+        raise InputError(f"`seed` {seed} is negative; use a non-negative integer like 42")
+    return value
+
+
+def _workers(workers: int | str) -> int:
+    return parse_count(workers, "`workers`")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Prepared(Generic[R]):
+    """A check whose input is validated, ready to run.
+
+    Attributes
+    ----------
+    samples : int
+        Draws the run will make in all (for a progress bar).
+    run : callable
+        ``run(progress)`` runs the check and returns its result.
+    """
+
+    samples: int
+    run: Callable[[Progress | None], R] = field(repr=False)

@@ -1,0 +1,91 @@
+"""Suite TOML: an optional top-level ``alpha`` and one ``[[check]]`` table per check.
+
+``alpha`` is the family-wise error rate, controlled across the checks with Holm's method
+(default 0.01). Each ``[[check]]`` has a ``name``, a ``check`` (a registered check, see
+:mod:`gumbelcheck.checks.registry`) and that check's keyword parameters. The embedded default
+suite, :data:`DEFAULT_SUITE` (``gumbelcheck suite --print-default``), is package data in the
+same format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from gumbelcheck.checks import registry
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import parse_alpha
+
+#: The suite ``gumbelcheck suite`` runs without --config.
+DEFAULT_SUITE = resources.files("gumbelcheck.suite").joinpath("default.toml").read_text("utf-8")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSpec:
+    """One check of a suite: its name, kind and keyword arguments."""
+
+    name: str
+    check: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuiteSpec:
+    """A parsed suite: its family-wise alpha, its checks, and the TOML it came from."""
+
+    alpha: float
+    checks: tuple[CheckSpec, ...]
+    text: str
+
+
+def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
+    """Parse suite TOML; InputError on anything malformed (parameters are checked by name
+    here, and by value when the suite is prepared)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _error(f"{source} is not valid TOML ({error}); fix the file") from None
+    unknown = sorted(set(data) - {"alpha", "check"})
+    if unknown:
+        raise _error(f"{source}: unknown top-level keys {unknown}; use alpha and [[check]]")
+    tables = data.get("check")
+    if not isinstance(tables, list) or not tables:
+        raise _error(f"{source} has no [[check]] tables; add at least one")
+    try:
+        alpha = parse_alpha(data.get("alpha", 0.01))
+    except InputError as error:
+        raise _error(f"{source}: {error}") from None
+    specs = []
+    for position, table in enumerate(tables):
+        params = dict(table)
+        name = params.pop("name", None)
+        kind = params.pop("check", None)
+        if not isinstance(name, str) or not name:
+            raise _error(f'{source}: check {position} has no name; add name = "..."')
+        try:
+            registry.get(kind).check_parameters(params)
+        except InputError as error:
+            raise _error(f"{source}: check {name!r}: {error}") from None
+        specs.append(CheckSpec(name=name, check=kind, params=params))
+    names = [spec.name for spec in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        repeated = ", ".join(duplicates)
+        raise _error(f"{source}: check names repeat ({repeated}); make them unique")
+    return SuiteSpec(alpha=alpha, checks=tuple(specs), text=text)
+
+
+def _error(message: str) -> InputError:
+    return InputError(message, in_file=True)
+
+
+def load_suite(path: Path) -> SuiteSpec:
+    """Read and parse a suite TOML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read suite {str(path)!r}: {error.strerror}") from None
+    return parse_suite(text, str(path))
