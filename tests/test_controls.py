@@ -19,14 +19,13 @@ from gumbelcheck import engine
 from gumbelcheck.checks.controls import (
     CONTROLS,
     LAWS,
-    _binomial_power,
     float32_probabilities,
     quadrature_probabilities,
 )
 from gumbelcheck.checks.maxtrick import maxtrick
 from gumbelcheck.cli import app
 from gumbelcheck.samplers import SAMPLERS
-from gumbelcheck.stats import binomial_test, categorical_gof, power
+from gumbelcheck.stats import binomial_power, binomial_test, categorical_gof, power
 
 Cli = Callable[..., Result]
 BY_NAME = {c.name: c for c in CONTROLS}
@@ -158,7 +157,7 @@ def test_binomial_power_equals_a_brute_force_sum() -> None:
         for x in range(60)
         if binomial_test(x, n, p0)[1] < math.log10(alpha)
     )
-    assert _binomial_power(n, p0, q, alpha) == pytest.approx(brute, rel=1e-9)
+    assert binomial_power(n, p0, q, alpha) == pytest.approx(brute, rel=1e-9)
 
 
 def test_child_seeds_are_reproducible_and_distinct() -> None:

@@ -342,10 +342,10 @@ def test_cli_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_ks_logistic_matches_scipy(n: int) -> None:
     from scipy import stats
 
-    from gumbelcheck.checks.sweep import _ks_logistic
+    from gumbelcheck.stats import ks_logistic
 
     values = np.random.default_rng(n).logistic(size=n) * 1.02  # slightly too wide
-    d, pvalue, log10_p = _ks_logistic(values)
+    d, pvalue, log10_p = ks_logistic(values)
     reference = stats.kstest(values, "logistic")
     assert d == pytest.approx(reference.statistic, rel=1e-12)
     # Exact below KS_ASYMPTOTIC_N draws, Stephens' asymptotic form above.

@@ -49,7 +49,7 @@ from gumbelcheck.core.params import categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import CLAMP, SAMPLERS, Sampler, float32_noise
-from gumbelcheck.stats import CategoricalGof, categorical_gof, log_binom_tail, power
+from gumbelcheck.stats import CategoricalGof, binomial_power, categorical_gof, power
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -346,29 +346,6 @@ CONTROLS: tuple[Control, ...] = (
 # --- Power ---------------------------------------------------------------------------------
 
 
-def _binomial_power(n: int, p0: float, q: float, alpha: float) -> float:
-    """Exact power of the two-sided binomial test of one rare bin (p0) when it has mass q.
-
-    The rejection region {x : binomial_test(x, n, p0) < alpha} is x <= a or x >= b; b is
-    found by stepping up from the mean and a by stepping down (n p0 < 5 under this rule, so
-    both are a few steps away).
-    """
-    from gumbelcheck.stats import binomial_test
-
-    log_alpha = math.log10(alpha)
-    mean = n * p0
-    b = math.ceil(mean)
-    while binomial_test(b, n, p0)[1] >= log_alpha:
-        b += 1
-    power = math.exp(log_binom_tail(b, n, q, upper=True))
-    a = math.floor(mean)
-    while a >= 0 and binomial_test(a, n, p0)[1] >= log_alpha:
-        a -= 1
-    if a >= 0:
-        power += math.exp(log_binom_tail(a, n, q, upper=False))
-    return power
-
-
 def predicted_power(
     pi: NDArray[np.float64], q: NDArray[np.float64], samples: int, alpha: float, rule: str
 ) -> tuple[float, str]:
@@ -381,7 +358,7 @@ def predicted_power(
     """
     if rule == "rare-bins-binomial" and pi.size == 2:
         rare = int(np.argmin(pi))
-        return _binomial_power(samples, float(pi[rare]), float(q[rare]), alpha), "exact-binomial"
+        return binomial_power(samples, float(pi[rare]), float(q[rare]), alpha), "exact-binomial"
     w = float(np.sqrt(np.sum((q - pi) ** 2 / pi)))
     method = "noncentral-chi2" if rule == "cochran" else "noncentral-chi2 (approximate)"
     return power(w, pi.size - 1, samples, alpha), method

@@ -58,7 +58,7 @@ from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import parse_real
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.stats import LN10, TestResult, ks_detectable_distance, ks_log_sf
+from gumbelcheck.stats import LN10, TestResult, ks_detectable_distance, ks_log_sf, normal_test
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -794,16 +794,6 @@ def _function_set(functions: Mapping[str, Function] | None) -> dict[str, Functio
 # ---------------------------------------------------------------- sampling
 
 
-def _normal_test(name: str, statistic: float) -> TestResult:
-    """Two-sided z test with an exact log10 p-value."""
-    from scipy import stats
-
-    log_p = min(0.0, math.log(2.0) + float(stats.norm.logsf(abs(statistic))))
-    return TestResult(
-        name=name, statistic=statistic, df=None, pvalue=math.exp(log_p), log10_pvalue=log_p / LN10
-    )
-
-
 def sampling_check(
     mu: float,
     beta: float,
@@ -884,8 +874,8 @@ def sampling_check(
             pvalue=math.exp(cvm_log_p),
             log10_pvalue=cvm_log_p / LN10,
         ),
-        _normal_test("mean-z", float(shift / math.sqrt(variance / n))),
-        _normal_test(
+        normal_test("mean-z", float(shift / math.sqrt(variance / n))),
+        normal_test(
             "variance-z",
             float((s2 - variance) / (variance * math.sqrt(2.0 / (n - 1) + EXCESS_KURTOSIS / n))),
         ),

@@ -69,11 +69,11 @@ from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import argmax_counts, minus_gumbel, open_uniform_rows
 from gumbelcheck.stats import (
-    LN10,
     CategoricalGof,
     categorical_gof,
     holm_reject,
-    ks_log_sf,
+    jackknife_mean_bias,
+    ks_logistic,
     minimum_detectable_w,
 )
 
@@ -577,40 +577,6 @@ def _count_one_hot_f32(x32: NDArray[np.float32], tau: float) -> int:
     return _count_one_hot(e, e.max(axis=1))
 
 
-def _jackknife_bias(
-    group_n: NDArray[np.int64], group_sum: NDArray[np.float64], p: NDArray[np.float64]
-) -> tuple[float, float]:
-    """mean_bias 0.5 sum |E[y] - pi| and its delete-a-group jackknife standard error."""
-    used = group_n > 0
-    sizes, sums = group_n[used], group_sum[used]
-    total = sums.sum(axis=0)
-    bias = 0.5 * float(np.abs(total / sizes.sum() - p).sum())
-    g = sizes.size
-    leave_out = (total - sums) / (sizes.sum() - sizes)[:, None]
-    estimates = 0.5 * np.abs(leave_out - p).sum(axis=1)
-    se = math.sqrt((g - 1) / g * float(np.square(estimates - estimates.mean()).sum()))
-    return bias, se
-
-
-def _ks_logistic(values: NDArray[np.float64]) -> tuple[float, float, float]:
-    """KS test against Logistic(0, 1): statistic, p-value, log10 p-value.
-
-    The p-value is :func:`gumbelcheck.stats.ks_log_sf`'s: exact below
-    :data:`~gumbelcheck.stats.KS_ASYMPTOTIC_N` draws, Stephens' asymptotic form from there on
-    (within 1.3 % at the n = 32,768 draws of a large run), the DKW bound where it underflows.
-    """
-    from scipy import special
-
-    if not np.isfinite(values).all():
-        return math.nan, math.nan, math.nan
-    n = values.size
-    cdf = special.expit(np.sort(values))
-    steps = np.arange(n + 1) / n
-    d = float(max((steps[1:] - cdf).max(), (cdf - steps[:-1]).max()))
-    log_p = ks_log_sf(d, n)
-    return d, math.exp(log_p), log_p / LN10
-
-
 def _monotone_failures(points: list[SweepPoint]) -> list[str]:
     """One entry per gap that moves the wrong way by more than MONOTONE_SE combined SEs.
 
@@ -823,12 +789,12 @@ def _points(
     fraction = part.one_hot / n
     fraction_se = np.sqrt(fraction * (1.0 - fraction) / n)
     gofs = [categorical_gof(c, dist.p, alpha=alpha, seed=seed) for c in part.counts]
-    ks = [_ks_logistic(values) for values in part.ks]
+    ks = [ks_logistic(values) for values in part.ks]
     log10_ps = np.array([v for g, k in zip(gofs, ks, strict=True) for v in (g.log10_pvalue, k[2])])
     rejected = holm_reject(log10_ps, alpha).reshape(-1, 2)
     points = []
     for t, tau in enumerate(taus):
-        bias, bias_se = _jackknife_bias(part.group_n, part.group_sum[t], dist.p)
+        bias, bias_se = jackknife_mean_bias(part.group_n, part.group_sum[t], dist.p)
         rel_error = float(part.max_rel_error[t])
         points.append(
             SweepPoint(
