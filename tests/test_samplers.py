@@ -117,10 +117,10 @@ def test_pruned_race_picks_the_same_category_as_the_full_race(case: str) -> None
     # every score, sample for sample (the fallback for samples without a candidate included).
     dist = categorical(_pruning_cases()[case], normalize=True)
     n = 20_000
-    pruned = samplers._pruned_race(block_generator(5, 0), dist, n)
-    full = samplers.argmax(samplers._race_scores(block_generator(5, 0), dist, n))
+    pruned = samplers.exact._pruned_race(block_generator(5, 0), dist, n)
+    full = samplers.argmax(samplers.exact._race_scores(block_generator(5, 0), dist, n))
     np.testing.assert_array_equal(pruned, full)
-    undecided = np.exp(samplers.PRUNE_SCORE) * n  # expected samples scored in full
+    undecided = np.exp(samplers.exact.PRUNE_SCORE) * n  # expected samples scored in full
     assert undecided > 50  # the fallback path is exercised
 
 
@@ -130,3 +130,18 @@ def test_pruned_race_breaks_ties_like_argmax(value: float) -> None:
     dist = categorical(np.ones(100), normalize=True)
     counts = SAMPLERS["race"].counts(_ConstantGenerator(value), dist, 300)  # type: ignore[arg-type]
     np.testing.assert_array_equal(counts, np.eye(100, dtype=np.int64)[0] * 300)
+
+
+def test_the_resolver_takes_names_and_sampler_objects() -> None:
+    import pickle
+
+    from gumbelcheck.core.errors import InputError
+    from gumbelcheck.samplers import SAMPLERS, resolve
+
+    assert resolve("race") is SAMPLERS["race"]
+    assert resolve(SAMPLERS["gaussian"]) is SAMPLERS["gaussian"]
+    with pytest.raises(InputError, match=r"^`noise` 'nope' is not known; choose one of race, "):
+        resolve("nope")
+    # Every named sampler pickles (worker processes receive them by value).
+    for sampler in SAMPLERS.values():
+        assert pickle.loads(pickle.dumps(sampler)).name == sampler.name

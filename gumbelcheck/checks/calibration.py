@@ -43,7 +43,7 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.params import Categorical, categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary, log10
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
+from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, resolve
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def prepare(
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
     count = parse_count(replicates, "`replicates`", minimum=2)
-    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
+    sampler = resolve(noise)
     config = RunConfig.create(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )

@@ -16,7 +16,7 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.params import Categorical, categorical
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, get_sampler
+from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, resolve
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def prepare(
     """Validate the input of :func:`maxtrick` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
-    sampler = noise if isinstance(noise, Sampler) else get_sampler(noise)
+    sampler = resolve(noise)
     config = RunConfig.create(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
