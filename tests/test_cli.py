@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,28 +146,8 @@ def test_many_categories_show_the_furthest_rows_first(cli: Cli) -> None:
 
 @pytest.mark.parametrize("check", ["maxtrick", "sweep"])
 def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(check: str, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     report = tmp_path / "report.csv"
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "gumbelcheck", check, "--pi", "0.1,0.2,0.7"]
-    command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report)]
-    proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-    )
-    tasks = Path(f"/proc/{proc.pid}/task")
-    deadline = time.monotonic() + 60
-    # Sampling has started once the process pool's manager and queue threads exist beside
-    # the main thread: they start after the workers are forked.
-    while len(list(tasks.iterdir())) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
-    children = (tasks / str(proc.pid) / "children").read_text().split()
-    assert len(children) == 2
+    proc = _start_long_run(check, report)
     interrupted = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
@@ -174,5 +159,62 @@ def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(check: str, tmp_path:
     assert err == "gumbelcheck: error: interrupted; no report was written\n"
     assert out == ""
     assert list(tmp_path.iterdir()) == []
-    # No worker process outlives the run.
-    assert all(not Path(f"/proc/{child}").exists() for child in children)
+    _assert_nothing_left(proc.pid)
+
+
+def _session(sid: int) -> dict[int, int]:
+    """The processes of session ``sid``: pid -> parent pid (from /proc/PID/stat)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == sid:  # fields after the command: state ppid pgrp session ...
+            found[int(stat.parent.name)] = int(fields[1])
+    return found
+
+
+def _start_long_run(check: str, report: Path) -> subprocess.Popen[str]:
+    """``gumbelcheck CHECK -n 1e13 --workers 2`` in a session of its own, once its worker
+    processes (the grandchildren: workers are forked by the forkserver) are sampling."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "gumbelcheck", check, "--pi", "0.1,0.2,0.7"]
+    command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report)]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = [p for p, parent in _session(proc.pid).items() if parent not in (proc.pid, 1)]
+        if len(workers) >= 2:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the worker processes never started")
+    time.sleep(0.3)
+    return proc
+
+
+def _assert_nothing_left(sid: int) -> None:
+    """Every process of the run's session ends within a few seconds."""
+    deadline = time.monotonic() + 10
+    while _session(sid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session(sid) == {}, "processes outlived the run"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL, signal.SIGHUP])
+def test_killing_a_run_leaves_no_process_behind(signum: int, tmp_path: Path) -> None:
+    proc = _start_long_run("maxtrick", tmp_path / "report.csv")
+    os.kill(proc.pid, signum)
+    proc.communicate(timeout=10)
+    assert proc.returncode == -signum
+    assert list(tmp_path.iterdir()) == []
+    _assert_nothing_left(proc.pid)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from gumbelcheck import engine
+from gumbelcheck.engine import local  # noqa: F401 - engine.local in monkeypatches
 
 
 def _sum_of_uniforms(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
     return np.array([rng.random(n).sum()])
+
+
+def _backend(processes: bool) -> str:
+    return "processes" if processes else "threads"
 
 
 def test_plan_cuts_the_last_block_short() -> None:
@@ -21,7 +32,7 @@ def test_plan_cuts_the_last_block_short() -> None:
 @pytest.fixture
 def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     """A process pool even for the tests' tiny kernels (normally threads run short plans)."""
-    monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(engine.local, "PROCESS_MIN_SECONDS", 0.0)
 
 
 @pytest.mark.usefixtures("always_fork")
@@ -31,7 +42,7 @@ def test_float_sums_are_bit_identical_for_any_worker_count(workers: int, process
     plan = engine.Plan(samples=100_003, block_size=1000)
     one = engine.run_blocks(plan, 5, _sum_of_uniforms, np.add, workers=1)
     many = engine.run_blocks(
-        plan, 5, _sum_of_uniforms, np.add, workers=workers, processes=processes
+        plan, 5, _sum_of_uniforms, np.add, workers=workers, backend=_backend(processes)
     )
     assert one.tobytes() == many.tobytes()
 
@@ -45,23 +56,40 @@ def _first_sample(rng: np.random.Generator, n: int, start: int) -> list[tuple[in
 def test_kernels_learn_where_their_block_starts(workers: int, processes: bool) -> None:
     plan = engine.Plan(samples=10, block_size=4)
     seen = engine.run_blocks(
-        plan, 1, _first_sample, list.__add__, workers=workers, processes=processes
+        plan, 1, _first_sample, list.__add__, workers=workers, backend=_backend(processes)
     )
     assert seen == [(0, 4), (4, 4), (8, 2)]
 
 
+@dataclass(frozen=True)
+class _Offset:
+    """A picklable kernel object, as the checks' kernels are."""
+
+    offset: float
+
+    def __call__(self, rng: np.random.Generator, n: int, start: int) -> list[float]:
+        return [start + self.offset]
+
+
 @pytest.mark.usefixtures("always_fork")
-def test_worker_processes_get_the_kernel_by_fork_and_size_tasks_by_time() -> None:
-    # A closure cannot be pickled: it reaches the workers by fork. Hundreds of fast blocks
-    # are batched into tasks of many blocks; the results still come in block order.
+def test_worker_processes_get_a_pickled_kernel_and_size_tasks_by_time() -> None:
+    # Hundreds of fast blocks are batched into tasks of many blocks; the results still come
+    # in block order.
+    plan = engine.Plan(samples=3000, block_size=1)
+    seen = engine.run_blocks(plan, 1, _Offset(0.5), list.__add__, workers=2, backend="processes")
+    assert seen == [b + 0.5 for b in range(3000)]
+
+
+@pytest.mark.usefixtures("always_fork")
+def test_a_kernel_that_does_not_pickle_runs_on_threads() -> None:
     offset = 0.5
 
-    def kernel(rng: np.random.Generator, n: int, start: int) -> list[float]:
-        return [start + offset]
+    def closure(rng: np.random.Generator, n: int, start: int) -> list[float]:
+        return [start + offset + rng.random()]
 
-    plan = engine.Plan(samples=3000, block_size=1)
-    seen = engine.run_blocks(plan, 1, kernel, list.__add__, workers=2, processes=True)
-    assert seen == [b + offset for b in range(3000)]
+    plan = engine.Plan(samples=300, block_size=1)
+    one = engine.run_blocks(plan, 1, closure, list.__add__, workers=1)
+    assert engine.run_blocks(plan, 1, closure, list.__add__, workers=2, backend="processes") == one
 
 
 def _fails_on_block_three(rng: np.random.Generator, n: int, start: int) -> int:
@@ -76,7 +104,7 @@ def test_a_failing_block_raises_in_the_caller(processes: bool) -> None:
     plan = engine.Plan(samples=50, block_size=1)
     with pytest.raises(ValueError, match="block 3 failed"):
         engine.run_blocks(
-            plan, 1, _fails_on_block_three, int.__add__, workers=2, processes=processes
+            plan, 1, _fails_on_block_three, int.__add__, workers=2, backend=_backend(processes)
         )
 
 
@@ -114,16 +142,16 @@ def test_short_plans_run_on_threads_and_long_ones_on_processes(
 ) -> None:
     forked: list[int] = []
 
-    class Recording(engine.ProcessPoolExecutor):
+    class Recording(engine.local.ProcessPoolExecutor):
         def __init__(self, *args: object, **kwargs: object) -> None:
             forked.append(1)
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(engine.local, "ProcessPoolExecutor", Recording)
     plan = engine.Plan(samples=100, block_size=10)
     engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2)
     assert forked == []  # microseconds of work: not worth a pool
-    monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(engine.local, "PROCESS_MIN_SECONDS", 0.0)
     engine.run_blocks(plan, 1, _sum_of_uniforms, np.add, workers=2)
     assert forked == [1]
 
@@ -141,3 +169,59 @@ def test_inside_a_daemonic_pool_worker_the_blocks_run_on_threads() -> None:
     with multiprocessing.get_context("fork").Pool(1) as pool:
         inside = pool.apply(_run_in_daemon, (3,))
     assert inside == _run_in_daemon(3)
+
+
+def _pid(rng: np.random.Generator, n: int, start: int) -> set[int]:
+    return {os.getpid()}
+
+
+@pytest.mark.usefixtures("always_fork")
+def test_worker_processes_really_run_the_blocks() -> None:
+    plan = engine.Plan(samples=200, block_size=1)
+    pids = engine.run_blocks(plan, 1, _pid, set.union, workers=2, backend="processes")
+    assert pids - {os.getpid()}, "every block ran in the caller"
+
+
+#: A caller whose thread holds a lock that the kernel takes in every block but block 0 (which
+#: runs in the caller). A forked worker would inherit the lock in its held state and wait
+#: forever; a worker from the forkserver imports a fresh copy of the module.
+_LOCKED_CALLER = """
+import sys, threading
+from dataclasses import dataclass
+from gumbelcheck import engine
+from gumbelcheck.engine import local
+
+local.PROCESS_MIN_SECONDS = 0.0
+LOCK = threading.Lock()
+
+@dataclass(frozen=True)
+class Locked:
+    def __call__(self, rng, n, start):
+        if start == 0:
+            return n
+        with LOCK:
+            return n
+
+if __name__ == "__main__":
+    held, release = threading.Event(), threading.Event()
+    def hold():
+        with LOCK:
+            held.set()
+            release.wait(120)
+    threading.Thread(target=hold, daemon=True).start()
+    held.wait(10)
+    plan = engine.Plan(samples=20, block_size=1)
+    total = engine.run_blocks(plan, 1, Locked(), int.__add__, workers=2, backend="processes")
+    print(total, LOCK.locked())
+    release.set()
+"""
+
+
+def test_a_lock_held_by_a_caller_thread_does_not_deadlock_the_workers(tmp_path: Path) -> None:
+    script = tmp_path / "caller.py"
+    script.write_text(_LOCKED_CALLER)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["20", "True"]

@@ -128,7 +128,7 @@ def test_same_seed_same_frame_for_any_worker_count(
     fork: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if fork:  # worker processes even for this short run (threads otherwise)
-        monkeypatch.setattr(engine, "PROCESS_MIN_SECONDS", 0.0)
+        monkeypatch.setattr(engine.local, "PROCESS_MIN_SECONDS", 0.0)
     # More samples than the KS test keeps: the later blocks return no law values.
     kwargs = {"tau": "0.01,1,100", "samples": 40_000, "seed": 11, "block_size": 3_000}
     one = sweep(PI, workers=1, **kwargs).to_frame()

@@ -794,6 +794,38 @@ def _function_set(functions: Mapping[str, Function] | None) -> dict[str, Functio
 # ---------------------------------------------------------------- sampling
 
 
+@dataclass(frozen=True, eq=False)
+class _SamplingKernel:
+    """A block's draws as power sums about the true mean, and the run's first ``keep`` draws.
+
+    A picklable object, so that worker processes receive it by value.
+    """
+
+    sampler: Sampler
+    mu: float
+    beta: float
+    center: float
+    keep: int
+
+    def __call__(
+        self, rng: np.random.Generator, n: int, start: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        draws = np.asarray(self.sampler(rng, n, self.mu, self.beta), dtype=np.float64)
+        d = draws - self.center
+        d2 = d * d
+        sums = np.array([n, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum()])
+        return sums, draws[: max(0, self.keep - start)]  # the first `keep` draws of the run
+
+
+def _fold_sampling(
+    acc: tuple[NDArray[np.float64], NDArray[np.float64]],
+    part: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    # The kernel sends only the run's first `keep` draws, so part's are all kept.
+    kept = np.concatenate([acc[1], part[1]]) if part[1].size else acc[1]
+    return acc[0] + part[0], kept
+
+
 def sampling_check(
     mu: float,
     beta: float,
@@ -817,25 +849,12 @@ def sampling_check(
     variance = math.pi**2 * beta**2 / 6.0
     keep = min(samples, GOF_MAX_DRAWS)
 
-    def kernel(
-        rng: np.random.Generator, n: int, start: int
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        draws = np.asarray(sampler(rng, n, mu, beta), dtype=np.float64)
-        d = draws - center
-        d2 = d * d
-        sums = np.array([n, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum()])
-        return sums, draws[: max(0, keep - start)]  # the first `keep` draws of the run
-
-    def fold(
-        acc: tuple[NDArray[np.float64], NDArray[np.float64]],
-        part: tuple[NDArray[np.float64], NDArray[np.float64]],
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        # The kernel sends only the run's first `keep` draws, so part's are all kept.
-        kept = np.concatenate([acc[1], part[1]]) if part[1].size else acc[1]
-        return acc[0] + part[0], kept
+    kernel = _SamplingKernel(sampler, mu, beta, center, keep)
 
     plan = engine.Plan(samples=samples, block_size=block_size)
-    sums, draws = engine.run_blocks(plan, seed, kernel, fold, workers=workers, progress=progress)
+    sums, draws = engine.run_blocks(
+        plan, seed, kernel, _fold_sampling, workers=workers, progress=progress
+    )
     n = samples
     shift = sums[1] / n
     m2 = sums[2] / n - shift**2

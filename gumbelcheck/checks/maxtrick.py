@@ -121,6 +121,21 @@ class MaxTrickResult(ResultReport):
         )
 
 
+@dataclass(frozen=True, eq=False)
+class CountKernel:
+    """The block kernel of the max-trick check: draws per category of a block's samples.
+
+    A picklable object (the sampler and the distribution), so that worker processes receive
+    it by value.
+    """
+
+    sampler: Sampler
+    dist: Categorical
+
+    def __call__(self, rng: np.random.Generator, n: int, start: int) -> NDArray[np.int64]:
+        return self.sampler.counts(rng, self.dist, n)
+
+
 def count_draws(
     sampler: Sampler,
     dist: Categorical,
@@ -131,10 +146,7 @@ def count_draws(
     progress: Callable[[int], None] | None,
 ) -> NDArray[np.int64]:
     """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine."""
-
-    def kernel(rng: np.random.Generator, n: int, start: int) -> NDArray[np.int64]:
-        return sampler.counts(rng, dist, n)
-
+    kernel = CountKernel(sampler, dist)
     return engine.run_blocks(plan, seed, kernel, np.add, workers=workers, progress=progress)
 
 

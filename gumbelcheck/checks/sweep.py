@@ -470,26 +470,32 @@ def _add_group_sums(out: NDArray[np.float64], rows: NDArray[np.float64]) -> None
     out[-1] += rows[:, size * groups :].sum(axis=1)
 
 
-def _kernel_for(
-    dist: Categorical,
-    taus: NDArray[np.float64],
-    pair: tuple[int, int],
-    relaxation: Relaxation,
-    float32: bool,
-) -> engine.Kernel[_Part]:
-    """The block kernel: one noise draw, every tau evaluated on it."""
-    k, t_count = dist.k, taus.size
-    i, j = pair
-    dlogp = float(dist.logp[i] - dist.logp[j])
-    log_k = math.log(k)
+@dataclass(frozen=True, eq=False)
+class SweepKernel:
+    """The block kernel: one noise draw, every tau evaluated on it.
 
-    def kernel(rng: np.random.Generator, n: int, start: int) -> _Part:
+    A picklable object (the distribution, the grid, the pair and the relaxation function),
+    so that worker processes receive it by value.
+    """
+
+    dist: Categorical
+    taus: NDArray[np.float64]
+    pair: tuple[int, int]
+    relaxation: Relaxation
+    float32: bool
+
+    def __call__(self, rng: np.random.Generator, n: int, start: int) -> _Part:
         # np.errstate is per thread, so it is set here, in the thread that runs the block.
         # Overflow and NaN of a wrong relaxation are measured and reported, not raised.
         with np.errstate(all="ignore"):
-            return block(rng, n, start)
+            return self._block(rng, n, start)
 
-    def block(rng: np.random.Generator, n: int, start: int) -> _Part:
+    def _block(self, rng: np.random.Generator, n: int, start: int) -> _Part:
+        dist, taus, relaxation, float32 = self.dist, self.taus, self.relaxation, self.float32
+        k, t_count = dist.k, taus.size
+        i, j = self.pair
+        dlogp = float(dist.logp[i] - dist.logp[j])
+        log_k = math.log(k)
         # Category-major noise: row c holds category c's n draws, so every reduction over the
         # k categories below is a few passes over contiguous rows. The n x k views (one row
         # per sample) are what the relaxation sees.
@@ -564,8 +570,6 @@ def _kernel_for(
             max_rel_error=max_rel_error,
             ks=ks,
         )
-
-    return kernel
 
 
 def _count_one_hot_f32(x32: NDArray[np.float32], tau: float) -> int:
@@ -741,7 +745,7 @@ def run(
     size = plan.block_size
     # The two most probable categories (lowest indices on ties).
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
-    kernel = _kernel_for(dist, taus, (i, j), relaxation, float32)
+    kernel = SweepKernel(dist, taus, (i, j), relaxation, float32)
     part = engine.run_blocks(
         plan, seed, kernel, _fold, workers=config.workers, progress=progress
     )
