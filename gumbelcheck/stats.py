@@ -27,15 +27,32 @@ p-values that underflow float64 keep an exact log10 (see :func:`log_chi2_sf`).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special  # not scipy.stats: its import alone costs 0.6 s of every run
 
 from gumbelcheck.engine import block_generator
+
+
+class _Lazy:
+    """A module imported on first use: scipy.special costs 0.2 s to import, which worker
+    processes (they only run kernels) need not pay. (scipy.stats is avoided altogether where
+    it can be: its import alone costs 0.6 s of every run.)"""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = importlib.import_module(self._name)
+        return getattr(module, attribute)
+
+
+special = _Lazy("scipy.special")
 
 LN10 = math.log(10.0)
 

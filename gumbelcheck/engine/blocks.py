@@ -137,9 +137,11 @@ def run_blocks(
     -------
     The folded result.
     """
-    from gumbelcheck.engine.local import get_backend
+    from gumbelcheck.engine.local import EARLY_START_BLOCKS, get_backend, start_forkserver
 
     runner = get_backend(backend, max(1, workers))
+    if workers > 1 and plan.blocks >= EARLY_START_BLOCKS and backend in ("local", "processes"):
+        start_forkserver()  # its imports overlap with block 0; a no-op once it runs
     started = time.perf_counter()
     acc = run_block(kernel, plan, seed, 0)
     per_block = time.perf_counter() - started
