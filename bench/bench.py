@@ -7,7 +7,7 @@ Gumbel-max draw over k categories needs k random numbers. In-process baselines: 
 ``Generator.choice`` and, when torch is installed, ``torch.nn.functional.gumbel_softmax``
 with ``hard=True``. Peak resident memory: the largest process's (from rusage) for every row,
 and for the peak-memory rows also the whole process tree's proportional set size, sampled
-(gumbelcheck runs long jobs on forked worker processes, which share the parent's pages).
+(gumbelcheck runs long jobs on worker processes forked from a forkserver, which share its pages).
 
 Run it with the Python that has gumbelcheck installed the README's way (a fresh venv), so
 that the timed processes import what a user's would::
