@@ -279,3 +279,23 @@ def test_library_errors_name_the_python_parameter_and_the_cli_its_flag(cli: Cli)
     assert result.stderr == (
         "gumbelcheck: error: --block-size 0 is too small; it must be at least 1\n"
     )
+
+
+def test_the_run_configuration_carries_the_backend_and_results_do_not_depend_on_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from gumbelcheck.checks import maxtrick as check
+    from gumbelcheck.engine import local
+
+    monkeypatch.setattr(local, "PROCESS_MIN_SECONDS", 0.0)
+    ready = check.prepare([0.1, 0.2, 0.7], samples=200_000, seed=7, block_size=5000, workers=2)
+    dist, sampler, config = ready.run.args  # type: ignore[attr-defined]
+    counts = {
+        backend: check.run(dist, sampler, replace(config, backend=backend)).counts
+        for backend in ("local", "threads", "processes")
+    }
+    assert len(set(counts.values())) == 1
+    with pytest.raises(InputError, match=r"^`backend` 'dask' is not known"):
+        RunConfig.create(samples=10, backend="dask")

@@ -322,7 +322,15 @@ def run(
     reference_seeds = tuple(engine.child_seed(seed, 1, r) for r in range(replicates))
     replicate_gofs = []
     for s in replicate_seeds:
-        counts = count_draws(sampler, dist, plan=plan, seed=s, workers=workers, progress=progress)
+        counts = count_draws(
+            sampler,
+            dist,
+            plan=plan,
+            seed=s,
+            workers=workers,
+            progress=progress,
+            backend=config.backend,
+        )
         replicate_gofs.append(categorical_gof(counts, dist.p, alpha=alpha, seed=s))
     reference_gofs = [
         categorical_gof(

@@ -838,6 +838,7 @@ def sampling_check(
     block_size: int,
     workers: int,
     progress: Callable[[int], None] | None,
+    backend: str = "local",
 ) -> SamplingCheck:
     """Draw ``samples`` values with ``sampler`` on the block engine and test them.
 
@@ -853,7 +854,7 @@ def sampling_check(
 
     plan = engine.Plan(samples=samples, block_size=block_size)
     sums, draws = engine.run_blocks(
-        plan, seed, kernel, _fold_sampling, workers=workers, progress=progress
+        plan, seed, kernel, _fold_sampling, workers=workers, backend=backend, progress=progress
     )
     n = samples
     shift = sums[1] / n
@@ -1061,6 +1062,7 @@ def run(
         block_size=size,
         workers=config.workers,
         progress=progress,
+        backend=config.backend,
     )
     return DistResult(
         mu=mu,

@@ -144,10 +144,13 @@ def count_draws(
     seed: int,
     workers: int,
     progress: Callable[[int], None] | None,
+    backend: str = "local",
 ) -> NDArray[np.int64]:
     """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine."""
     kernel = CountKernel(sampler, dist)
-    return engine.run_blocks(plan, seed, kernel, np.add, workers=workers, progress=progress)
+    return engine.run_blocks(
+        plan, seed, kernel, np.add, workers=workers, backend=backend, progress=progress
+    )
 
 
 def maxtrick(
@@ -247,7 +250,13 @@ def run(
     """Run the max-trick check on validated input (see :func:`prepare`)."""
     plan = config.plan(engine.default_block_size(dist.k))
     counts = count_draws(
-        sampler, dist, plan=plan, seed=config.seed, workers=config.workers, progress=progress
+        sampler,
+        dist,
+        plan=plan,
+        seed=config.seed,
+        workers=config.workers,
+        progress=progress,
+        backend=config.backend,
     )
     gof = categorical_gof(counts, dist.p, alpha=config.alpha, seed=config.seed)
     return MaxTrickResult(

@@ -747,7 +747,13 @@ def run(
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
     kernel = SweepKernel(dist, taus, (i, j), relaxation, float32)
     part = engine.run_blocks(
-        plan, seed, kernel, _fold, workers=config.workers, progress=progress
+        plan,
+        seed,
+        kernel,
+        _fold,
+        workers=config.workers,
+        backend=config.backend,
+        progress=progress,
     )
     points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
     failures = [

@@ -34,6 +34,9 @@ class RunConfig:
         contract: the same seed and block size give the same result.
     workers : int
         Workers the blocks run on; the result does not depend on it.
+    backend : str
+        Where the blocks run (see :func:`gumbelcheck.engine.get_backend`): ``local``
+        (default), ``threads`` or ``processes``; the result does not depend on it either.
     """
 
     samples: int
@@ -41,6 +44,7 @@ class RunConfig:
     alpha: float
     block_size: int | None
     workers: int
+    backend: str = "local"
 
     @classmethod
     def create(
@@ -51,6 +55,7 @@ class RunConfig:
         alpha: float | str = 0.01,
         block_size: int | str | None = None,
         workers: int | str | None = None,
+        backend: str = "local",
         min_samples: int = 1,
     ) -> RunConfig:
         """Validate and resolve the run parameters; InputError names the bad one."""
@@ -60,6 +65,7 @@ class RunConfig:
             alpha=parse_alpha(alpha),
             block_size=None if block_size is None else parse_count(block_size, "`block_size`"),
             workers=engine.default_workers() if workers is None else _workers(workers),
+            backend=_backend(backend),
         )
 
     def plan(self, default_block_size: int) -> engine.Plan:
@@ -74,6 +80,7 @@ class RunConfig:
             alpha=self.alpha,
             block_size=self.block_size,
             workers=self.workers,
+            backend=self.backend,
         )
 
 
@@ -95,6 +102,11 @@ def parse_seed(seed: int | str | None) -> int | None:
     if value < 0:
         raise InputError(f"`seed` {seed} is negative; use a non-negative integer like 42")
     return value
+
+
+def _backend(backend: str) -> str:
+    engine.get_backend(backend, 1)  # InputError naming `backend` when it is not known
+    return backend
 
 
 def _workers(workers: int | str) -> int:
