@@ -164,6 +164,16 @@ def writable(*paths: Path | None) -> None:
             check_writable(path)
 
 
+def run_prepared(ready: Any, quiet: bool, *reports: Path | None) -> Any:
+    """Check that every report path is writable, then run a prepared check with a progress
+    bar and return its result."""
+    from gumbelcheck.cli.progress import progress
+
+    writable(*reports)
+    with progress(ready.samples, quiet) as update:
+        return ready.run(update)
+
+
 def main() -> NoReturn:
     """Entry point of the ``gumbelcheck`` console script."""
     app()

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from gumbelcheck.cli.app import app, report, view_of, writable
+from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import Alpha, Json, Quiet, Seed, Workers
-from gumbelcheck.cli.progress import progress
 
 EPILOG = """\
 Examples:
@@ -53,7 +52,5 @@ def controls(
     from gumbelcheck.checks import controls as check
 
     ready = check.prepare(samples=samples, seed=seed, alpha=alpha, workers=workers)
-    writable(csv)
-    with progress(ready.samples, quiet) as update:
-        result = ready.run(update)
+    result = run_prepared(ready, quiet, csv)
     return report(result, csv, json, view_of("controls"))

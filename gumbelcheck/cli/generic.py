@@ -14,9 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from gumbelcheck.checks.registry import CheckInfo
-from gumbelcheck.cli.app import report, writable
+from gumbelcheck.cli.app import report, run_prepared
 from gumbelcheck.cli.options import Json, Quiet
-from gumbelcheck.cli.progress import progress
 
 #: Options every generated command has, with the names its callback receives.
 _COMMON = {
@@ -46,9 +45,7 @@ def command_for(info: CheckInfo) -> Any:
         json, csv, quiet = (values.pop(name) for name in _COMMON)
         given = {key: value for key, value in values.items() if value is not None}
         ready = info.prepare_function()(**given)
-        writable(csv)
-        with progress(ready.samples, quiet) as update:
-            result = ready.run(update)
+        result = run_prepared(ready, quiet, csv)
         return report(result, csv, json, info.view)
 
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gumbelcheck.cli.app import app, report, view_of, writable
+from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import (
     Alpha,
     BlockSize,
@@ -20,7 +20,6 @@ from gumbelcheck.cli.options import (
     Seed,
     Workers,
 )
-from gumbelcheck.cli.progress import progress
 
 EPILOG = """\
 Examples:
@@ -98,7 +97,5 @@ def maxtrick(
 
         ready = check.prepare(pi, **options)
         name = "maxtrick"
-    writable(csv)
-    with progress(ready.samples, quiet) as update:
-        result = ready.run(update)
+    result = run_prepared(ready, quiet, csv)
     return report(result, csv, json, view_of(name))

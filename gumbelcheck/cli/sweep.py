@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from gumbelcheck.cli.app import app, report, view_of, writable
+from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import Json, Logits, Normalize, Pi, Quiet, Samples, Seed, Workers
-from gumbelcheck.cli.progress import progress
 
 EPILOG = """\
 Examples:
@@ -92,9 +91,7 @@ def sweep(
                 "--plot needs matplotlib, which is not installed; "
                 "run pip install 'gumbelcheck[plot]' or drop --plot"
             ) from None
-    writable(plot, csv)
-    with progress(ready.samples, quiet) as update:
-        result = ready.run(update)
+    result = run_prepared(ready, quiet, plot, csv)
     if plot is not None:
         from gumbelcheck.output.figures import sweep_png
 
