@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -139,7 +140,11 @@ class ProcessBackend:
             while not ready.done() and next_block < blocks.stop:
                 yield run_block(kernel, plan, seed, next_block)
                 next_block += 1
-            if ready.result() is None:
+            try:
+                usable = ready.result()
+            except BrokenProcessPool:  # e.g. a caller's script without a __main__ guard
+                usable = None
+            if usable is None:
                 yield _UNAVAILABLE
                 return
             while next_block < blocks.stop or pending:
