@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from gumbelcheck import engine
@@ -74,15 +74,7 @@ class RunConfig:
 
     def with_seed(self, seed: int, samples: int | None = None) -> RunConfig:
         """The same configuration with another seed (and sample count)."""
-        return RunConfig(
-            samples=self.samples if samples is None else samples,
-            seed=seed,
-            alpha=self.alpha,
-            block_size=self.block_size,
-            workers=self.workers,
-            backend=self.backend,
-        )
-
+        return replace(self, seed=seed, samples=self.samples if samples is None else samples)
 
 def parse_seed(seed: int | str | None) -> int | None:
     """A root seed: a whole number >= 0 (not a bool or a float), or None for fresh entropy."""
