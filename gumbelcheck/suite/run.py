@@ -17,9 +17,10 @@ from gumbelcheck.output.json import jsonable
 from gumbelcheck.stats import holm
 from gumbelcheck.suite.spec import CheckSpec, SuiteSpec
 
-#: Provenance that changes from run to run; kept in the manifest, not in the check's CSV,
-#: so that a replay can reproduce every CSV byte for byte.
-VOLATILE = ("command", "created_utc")
+#: Provenance that changes from run to run, or from machine to machine without changing a
+#: result (the kernel's version string); kept in the manifest, not in the check's CSV, so
+#: that a replay can reproduce every CSV byte for byte.
+VOLATILE = ("command", "created_utc", "platform")
 
 #: ``progress(check_name, total_samples, samples_done)`` after each block of a check.
 SuiteProgress = Callable[[str, int, int], None]
