@@ -8,16 +8,32 @@ from typing import TYPE_CHECKING, Any
 from gumbelcheck._version import __version__
 
 if TYPE_CHECKING:
+    from gumbelcheck.checks.counts import CountsResult, check_counts
     from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
     from gumbelcheck.checks.sweep import SweepResult, sweep
+    from gumbelcheck.samplers.user import SamplerError, returns_counts
 
-__all__ = ["MaxTrickResult", "SweepResult", "__version__", "maxtrick", "sweep"]
+__all__ = [
+    "CountsResult",
+    "MaxTrickResult",
+    "SamplerError",
+    "SweepResult",
+    "__version__",
+    "check_counts",
+    "maxtrick",
+    "returns_counts",
+    "sweep",
+]
 
 _LAZY = {
     "maxtrick": "gumbelcheck.checks.maxtrick",
     "MaxTrickResult": "gumbelcheck.checks.maxtrick",
     "sweep": "gumbelcheck.checks.sweep",
     "SweepResult": "gumbelcheck.checks.sweep",
+    "check_counts": "gumbelcheck.checks.counts",
+    "CountsResult": "gumbelcheck.checks.counts",
+    "returns_counts": "gumbelcheck.samplers.user",
+    "SamplerError": "gumbelcheck.samplers.user",
 }
 
 

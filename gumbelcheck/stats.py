@@ -138,6 +138,9 @@ class CategoricalGof:
         Cohen's w = sqrt(sum over the support of (O/N - pi)^2 / pi).
     zero_probability_draws : int
         Draws that landed on categories of probability 0.
+    outside_draws : int
+        Draws that landed outside the categories 0..k-1 (a user sampler's out-of-range
+        indices); like zero-probability draws, a failure whatever the p-value.
     mde_w, mde_tv : float
         Minimum detectable effect at this N and alpha with power 0.9 (noncentral chi-square
         over the support's df): Cohen's w, and the total-variation distance w / 2 that any
@@ -166,6 +169,7 @@ class CategoricalGof:
     zero_probability_draws: int
     mde_w: float
     mde_tv: float
+    outside_draws: int = 0
 
 
 def log_chi2_sf(x: float, df: int) -> float:
@@ -371,7 +375,12 @@ def multinomial_mc_test(
 
 
 def categorical_gof(
-    counts: NDArray[np.int64], p: NDArray[np.float64], *, alpha: float, seed: int
+    counts: NDArray[np.int64],
+    p: NDArray[np.float64],
+    *,
+    alpha: float,
+    seed: int,
+    outside: int = 0,
 ) -> CategoricalGof:
     """Test counts of N draws against Categorical(p) over the full support.
 
@@ -379,6 +388,9 @@ def categorical_gof(
     ----------
     counts : ndarray of int
         Draws per category, zero-probability categories included.
+    outside : int
+        Draws that fell outside the categories (indices < 0 or >= k): a failure whatever the
+        counts say; the test itself uses the draws inside.
     p : ndarray
         Category probabilities summing to 1.
     alpha : float
@@ -429,6 +441,8 @@ def categorical_gof(
         decision, tests = _rare_bins(counts, p, support, e < 5, bin_pvalue, bin_test)
 
     reasons = []
+    if outside:
+        reasons.append(f"{outside} draws outside the categories 0..{k - 1}")
     if zero_draws:
         reasons.append(f"{zero_draws} draws on zero-probability categories")
     if decision.log10_pvalue < math.log10(alpha):
@@ -458,6 +472,7 @@ def categorical_gof(
         zero_probability_draws=zero_draws,
         mde_w=(mde := minimum_detectable_w(n, int(support.sum()) - 1, alpha, TARGET_POWER)),
         mde_tv=mde / 2,
+        outside_draws=int(outside),
     )
 
 

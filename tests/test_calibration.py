@@ -28,7 +28,7 @@ def test_a_correct_sampler_is_calibrated() -> None:
 
 
 def test_a_wrong_sampler_fails_the_calibration() -> None:
-    result = calibrate(PI, samples=10_000, replicates=100, seed=3, noise="gumbel-scale-2")
+    result = calibrate(PI, samples=10_000, replicates=100, seed=3, sampler="gumbel-scale-2")
     assert not result.passed
     assert result.ks_pvalue < 1e-10
     assert result.rejections == 100

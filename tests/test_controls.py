@@ -137,7 +137,7 @@ def test_clamped_quadrature_without_a_reachable_cap_is_pi() -> None:
 @pytest.mark.parametrize("name", ["logistic", "left-gumbel", "gaussian", "clamped"])
 def test_monte_carlo_agrees_with_the_computed_probabilities(name: str) -> None:
     control = BY_NAME[name]
-    result = maxtrick(control.pi, samples=400_000, seed=11, noise=control.sampler)
+    result = maxtrick(control.pi, samples=400_000, seed=11, sampler=control.sampler)
     counts = np.asarray(result.counts)
     q = control.true_probabilities()
     assert categorical_gof(counts, q, alpha=0.01, seed=1).passed

@@ -17,7 +17,7 @@ PI = [0.1, 0.2, 0.7]
 
 @pytest.mark.parametrize("noise", ["race", "reference", "numpy"])
 def test_exact_samplers_pass(noise: str) -> None:
-    result = maxtrick(PI, samples=1_000_000, seed=2026, noise=noise)
+    result = maxtrick(PI, samples=1_000_000, seed=2026, sampler=noise)
     assert result.passed, result.gof.reason
     assert result.gof.rule == "cochran"
     assert result.gof.df == 2
@@ -26,7 +26,7 @@ def test_exact_samplers_pass(noise: str) -> None:
 
 @pytest.mark.parametrize("noise", ["gaussian", "gumbel-scale-2", "noise-on-pi"])
 def test_negative_controls_are_rejected_at_one_million_draws(noise: str) -> None:
-    result = maxtrick(PI, samples=1_000_000, seed=2026, noise=noise)
+    result = maxtrick(PI, samples=1_000_000, seed=2026, sampler=noise)
     assert not result.passed
     assert result.gof.log10_pvalue < -20
     assert "pearson-chi2" in result.gof.reason
@@ -40,13 +40,13 @@ def _clamped(rng: np.random.Generator, dist: Categorical, n: int) -> np.ndarray:
 
 def test_clamped_uniforms_starve_a_rare_category() -> None:
     wrong = Sampler("clamped", False, "u <= 0.999", _clamped)
-    result = maxtrick([1 - 1e-4, 1e-4], samples=1_000_000, seed=5, noise=wrong)
+    result = maxtrick([1 - 1e-4, 1e-4], samples=1_000_000, seed=5, sampler=wrong)
     assert not result.passed
     assert result.counts[1] < 0.5 * result.gof.expected[1]
 
 
 def test_noise_on_pi_draws_a_zero_category_and_fails_hard() -> None:
-    result = maxtrick([0.25, 0.0, 0.75], samples=100_000, seed=1, noise="noise-on-pi")
+    result = maxtrick([0.25, 0.0, 0.75], samples=100_000, seed=1, sampler="noise-on-pi")
     assert result.gof.zero_probability_draws > 0
     assert "zero-probability" in result.gof.reason
 
@@ -63,7 +63,7 @@ def test_single_category_passes_and_every_draw_lands_there() -> None:
     assert result.passed
     assert result.counts == (10_000,)
     assert result.gof.rule == "single-category"
-    one_left = maxtrick([0.0, 1.0, 0.0], samples=10_000, seed=1, noise="noise-on-pi")
+    one_left = maxtrick([0.0, 1.0, 0.0], samples=10_000, seed=1, sampler="noise-on-pi")
     assert not one_left.passed
 
 
@@ -72,7 +72,7 @@ def test_rare_category_gets_its_own_exact_test_and_an_overdraw_fails() -> None:
     good = maxtrick(pi, samples=1_000_000, seed=3)
     assert good.passed
     assert good.gof.rule == "rare-bins-binomial"
-    bad = maxtrick(pi, samples=1_000_000, seed=3, noise="noise-on-pi")
+    bad = maxtrick(pi, samples=1_000_000, seed=3, sampler="noise-on-pi")
     assert not bad.passed
     assert bad.gof.pvalue == 0.0
     assert math.isfinite(bad.gof.log10_pvalue)

@@ -23,7 +23,7 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.result import SUMMARY_KEYS, ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.output.junit import write_junit
+from gumbelcheck.output.junit import suite_cases, write_junit
 from gumbelcheck.stats import binomial_test
 from gumbelcheck.suite.run import run_suite
 from gumbelcheck.suite.spec import parse_suite
@@ -142,7 +142,7 @@ def test_a_registered_toy_check_runs_in_suites_junit_and_csv(
     fair = result.entries[0]
     assert fair.csv_text().startswith("# check: coin\n# verdict: PASS\n")
     assert pd.read_csv(pd.io.common.StringIO(fair.csv_text()), comment="#")["count"].sum() == 20000
-    write_junit(result, tmp_path / "junit.xml")
+    write_junit(suite_cases(result), tmp_path / "junit.xml")
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     assert {c.get("name"): c.find("failure") is None for c in cases} == verdicts
 

@@ -36,7 +36,7 @@ check = "maxtrick"
 pi = [0.2, 0.3, 0.5]
 samples = 200_000
 seed = 1
-noise = "gumbel-scale-2"
+sampler = "gumbel-scale-2"
 """
 
 
@@ -109,7 +109,7 @@ def test_unreadable_config_is_a_one_line_error(cli: Cli, tmp_path: Path) -> None
 
 @pytest.fixture
 def results_dir(tmp_path: Path) -> Path:
-    spec = parse_suite(SMALL.replace('noise = "gumbel-scale-2"', ""))
+    spec = parse_suite(SMALL.replace('sampler = "gumbel-scale-2"', ""))
     write_outputs(run_suite(spec), tmp_path)
     return tmp_path
 

@@ -43,7 +43,7 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.params import Categorical, categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary, log10
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, resolve
+from gumbelcheck.samplers import DEFAULT_SAMPLER, AnySampler, Sampler, UserSampler, resolve
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def calibrate(
     replicates: int | str = 200,
     seed: int | str | None = None,
     alpha: float | str = 0.01,
-    noise: str | Sampler = DEFAULT_SAMPLER,
+    sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -249,8 +249,8 @@ def calibrate(
         ``engine.child_seed(seed, 1, r)``. Fresh entropy (recorded) when None.
     alpha : float
         Level of every replicate's check and of the calibration verdict.
-    noise : str or Sampler
-        The sampler under test.
+    sampler : str, callable or Sampler
+        The sampler under test, as for :func:`gumbelcheck.checks.maxtrick.maxtrick`.
     block_size : int, optional
         Samples per block (default: about 2**19 numbers per block).
     workers : int, optional
@@ -273,7 +273,7 @@ def calibrate(
         replicates=replicates,
         seed=seed,
         alpha=alpha,
-        noise=noise,
+        sampler=sampler,
         block_size=block_size,
         workers=workers,
     ).run(progress)
@@ -288,7 +288,7 @@ def prepare(
     replicates: int | str = 200,
     seed: int | str | None = None,
     alpha: float | str = 0.01,
-    noise: str | Sampler = DEFAULT_SAMPLER,
+    sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
 ) -> Prepared[CalibrationResult]:
@@ -296,18 +296,16 @@ def prepare(
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
     count = parse_count(replicates, "`replicates`", minimum=2)
-    sampler = resolve(noise)
     config = RunConfig.create(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
-    return Prepared(
-        samples=config.samples * count, run=partial(run, dist, sampler, count, config)
-    )
+    chosen = resolve(sampler, "sampler")
+    return Prepared(samples=config.samples * count, run=partial(run, dist, chosen, count, config))
 
 
 def run(
     dist: Categorical,
-    sampler: Sampler,
+    sampler: AnySampler,
     replicates: int,
     config: RunConfig,
     progress: Callable[[int], None] | None = None,
@@ -316,13 +314,13 @@ def run(
     from scipy import stats
 
     samples, seed, alpha, workers = config.samples, config.seed, config.alpha, config.workers
-    plan = config.plan(engine.default_block_size(dist.k))
+    plan = config.plan(sampler.block_size(dist.k))
     size = plan.block_size
     replicate_seeds = tuple(engine.child_seed(seed, 0, r) for r in range(replicates))
     reference_seeds = tuple(engine.child_seed(seed, 1, r) for r in range(replicates))
     replicate_gofs = []
     for s in replicate_seeds:
-        counts = count_draws(
+        counts, outside = count_draws(
             sampler,
             dist,
             plan=plan,
@@ -331,7 +329,9 @@ def run(
             progress=progress,
             backend=config.backend,
         )
-        replicate_gofs.append(categorical_gof(counts, dist.p, alpha=alpha, seed=s))
+        replicate_gofs.append(
+            categorical_gof(counts, dist.p, alpha=alpha, seed=s, outside=outside)
+        )
     reference_gofs = [
         categorical_gof(
             engine.block_generator(s, 0).multinomial(samples, dist.p), dist.p, alpha=alpha, seed=s
@@ -372,6 +372,10 @@ def run(
         uniform_ks_statistic=float(uniform.statistic),
         uniform_ks_pvalue=float(uniform.pvalue),
         provenance=provenance.collect(
-            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=sampler.name
+            seed=seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=size,
+            noise=sampler.name,
+            sampler_origin=sampler.origin,
         ),
     )

@@ -16,13 +16,21 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.params import Categorical, categorical
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import DEFAULT_SAMPLER, Sampler, resolve
+from gumbelcheck.samplers import DEFAULT_SAMPLER, AnySampler, Sampler, UserSampler, resolve
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
     import pandas as pd
 
 NULL_HYPOTHESIS = "argmax_i(ln pi_i + g_i), g_i iid Gumbel(0, 1), is distributed as Categorical(pi)"
+
+
+def null_hypothesis(sampler: AnySampler) -> str:
+    """H0 of the check: the Gumbel-max identity for a built-in sampler, the sampler's law for
+    a user's (which may sample Categorical(pi) any way it likes)."""
+    if isinstance(sampler, UserSampler):
+        return f"the draws of {sampler.name}(logits, n, seed) are distributed as Categorical(pi)"
+    return NULL_HYPOTHESIS
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -40,7 +48,7 @@ class MaxTrickResult(ResultReport):
     counts : tuple of int
         Draws per category.
     noise : str
-        The sampler that drew them.
+        The sampler that drew them (a built-in name or the user's SPEC).
     gof : CategoricalGof
         The goodness-of-fit test: rule, statistic, df, p-value, log10 p-value, alpha,
         per-category residuals and intervals, effect sizes, verdict.
@@ -88,7 +96,7 @@ class MaxTrickResult(ResultReport):
         return Summary(
             check=self.check,
             verdict=self.verdict,
-            hard_failure=g.zero_probability_draws > 0,
+            hard_failure=g.zero_probability_draws > 0 or g.outside_draws > 0,
             null_hypothesis=self.null_hypothesis,
             rule=g.rule,
             test=g.test,
@@ -105,6 +113,7 @@ class MaxTrickResult(ResultReport):
                 "tv_distance": g.tv_distance,
                 "cohen_w": g.cohen_w,
                 "zero_probability_draws": g.zero_probability_draws,
+                "outside_draws": g.outside_draws,
                 "mde_w": g.mde_w,
                 "mde_tv": g.mde_tv,
             },
@@ -123,21 +132,24 @@ class MaxTrickResult(ResultReport):
 
 @dataclass(frozen=True, eq=False)
 class CountKernel:
-    """The block kernel of the max-trick check: draws per category of a block's samples.
+    """The block kernel of the max-trick check: draws per category of a block's samples, then
+    the draws outside the categories (length k + 1).
 
-    A picklable object (the sampler and the distribution), so that worker processes receive
-    it by value.
+    A picklable object (the sampler, the distribution and the block size, which turns a
+    block's first sample into the block index that a user sampler's errors name), so that
+    worker processes receive it by value.
     """
 
-    sampler: Sampler
+    sampler: AnySampler
     dist: Categorical
+    block_size: int
 
     def __call__(self, rng: np.random.Generator, n: int, start: int) -> NDArray[np.int64]:
-        return self.sampler.counts(rng, self.dist, n)
+        return self.sampler.tally(rng, self.dist, n, start // self.block_size)
 
 
 def count_draws(
-    sampler: Sampler,
+    sampler: AnySampler,
     dist: Categorical,
     *,
     plan: engine.Plan,
@@ -145,12 +157,14 @@ def count_draws(
     workers: int,
     progress: Callable[[int], None] | None,
     backend: str = "local",
-) -> NDArray[np.int64]:
-    """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine."""
-    kernel = CountKernel(sampler, dist)
-    return engine.run_blocks(
+) -> tuple[NDArray[np.int64], int]:
+    """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine, and
+    the number of draws outside the categories (a user sampler's out-of-range indices)."""
+    kernel = CountKernel(sampler, dist, plan.block_size)
+    tally = engine.run_blocks(
         plan, seed, kernel, np.add, workers=workers, backend=backend, progress=progress
     )
+    return tally[:-1], int(tally[-1])
 
 
 def maxtrick(
@@ -161,7 +175,7 @@ def maxtrick(
     samples: int | str = 1_000_000,
     seed: int | str | None = None,
     alpha: float | str = 0.01,
-    noise: str | Sampler = DEFAULT_SAMPLER,
+    sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -185,8 +199,14 @@ def maxtrick(
         Root seed; fresh entropy (recorded in the provenance) when None.
     alpha : float
         Significance level of the test.
-    noise : str or Sampler
-        Sampler name (``race``, ``reference``, ``numpy``, or a negative control) or object.
+    sampler : str, callable or Sampler
+        A built-in sampler's name (``race``, ``reference``, ``numpy``, or a negative control
+        such as ``gaussian``); a user's sampler as ``package.module:function`` or
+        ``path/to/file.py:function``; a Python callable ``function(logits, n, seed)``
+        returning n category indices (or k counts, see
+        :func:`~gumbelcheck.samplers.user.returns_counts`); or a sampler object. Draws outside
+        0..k-1 are counted and fail the check; a broken contract raises
+        :class:`~gumbelcheck.samplers.user.SamplerError`.
     block_size : int, optional
         Samples per block; by default about 2**19 numbers per block. Part of the
         reproducibility contract: the same seed and block size give the same counts.
@@ -213,7 +233,7 @@ def maxtrick(
         samples=samples,
         seed=seed,
         alpha=alpha,
-        noise=noise,
+        sampler=sampler,
         block_size=block_size,
         workers=workers,
     ).run(progress)
@@ -227,29 +247,29 @@ def prepare(
     samples: int | str = 1_000_000,
     seed: int | str | None = None,
     alpha: float | str = 0.01,
-    noise: str | Sampler = DEFAULT_SAMPLER,
+    sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
 ) -> Prepared[MaxTrickResult]:
     """Validate the input of :func:`maxtrick` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
-    sampler = resolve(noise)
     config = RunConfig.create(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
-    return Prepared(samples=config.samples, run=partial(run, dist, sampler, config))
+    chosen = resolve(sampler, "sampler")
+    return Prepared(samples=config.samples, run=partial(run, dist, chosen, config))
 
 
 def run(
     dist: Categorical,
-    sampler: Sampler,
+    sampler: AnySampler,
     config: RunConfig,
     progress: Callable[[int], None] | None = None,
 ) -> MaxTrickResult:
     """Run the max-trick check on validated input (see :func:`prepare`)."""
-    plan = config.plan(engine.default_block_size(dist.k))
-    counts = count_draws(
+    plan = config.plan(sampler.block_size(dist.k))
+    counts, outside = count_draws(
         sampler,
         dist,
         plan=plan,
@@ -258,8 +278,9 @@ def run(
         progress=progress,
         backend=config.backend,
     )
-    gof = categorical_gof(counts, dist.p, alpha=config.alpha, seed=config.seed)
+    gof = categorical_gof(counts, dist.p, alpha=config.alpha, seed=config.seed, outside=outside)
     return MaxTrickResult(
+        null_hypothesis=null_hypothesis(sampler),
         pi=tuple(float(x) for x in dist.p),
         samples=config.samples,
         counts=tuple(int(c) for c in counts),
@@ -270,5 +291,6 @@ def run(
             bit_generator=engine.BIT_GENERATOR,
             block_size=plan.block_size,
             noise=sampler.name,
+            sampler_origin=sampler.origin,
         ),
     )

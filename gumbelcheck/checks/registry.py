@@ -120,6 +120,13 @@ for _info in (
         command="maxtrick",
     ),
     CheckInfo(
+        name="counts",
+        help="counts (or category indices) made anywhere against Categorical(pi)",
+        prepare="gumbelcheck.checks.counts:prepare",
+        view=f"{_VIEWS}:maxtrick",
+        command="counts",
+    ),
+    CheckInfo(
         name="dist",
         help="the Gumbel(mu, beta) functions against a 256-bit reference, and sampling",
         prepare="gumbelcheck.checks.dist:prepare",

@@ -5,7 +5,27 @@ the reporting; :mod:`~gumbelcheck.cli.options` the shared options; registered ch
 a module of their own get a command from :mod:`~gumbelcheck.cli.generic`.
 """
 
-from gumbelcheck.cli import controls, dist, maxtrick, plan, replay, suite, sweep
+from gumbelcheck.cli import (
+    controls,
+    counts,
+    dist,
+    maxtrick,
+    plan,
+    replay,
+    suite,
+    sweep,
+)
 from gumbelcheck.cli.app import app, main
 
-__all__ = ["app", "controls", "dist", "main", "maxtrick", "plan", "replay", "suite", "sweep"]
+__all__ = [
+    "app",
+    "controls",
+    "counts",
+    "dist",
+    "main",
+    "maxtrick",
+    "plan",
+    "replay",
+    "suite",
+    "sweep",
+]

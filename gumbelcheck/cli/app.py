@@ -129,13 +129,25 @@ def _root(
         raise typer.Exit()
 
 
-def report(result: Any, csv: Path | None, json: bool, view: str | Callable[[Any], Any]) -> int:
-    """Write the CSV (when asked), print JSON or the Rich view ``view`` (``module:function``),
-    and return the exit code: 0 when the result passed, 1 when it failed."""
+def report(
+    result: Any,
+    csv: Path | None,
+    json: bool,
+    view: str | Callable[[Any], Any],
+    junit: Path | None = None,
+    seconds: float = 0.0,
+) -> int:
+    """Write the CSV and JUnit XML (when asked; ``seconds`` is the run's time), print JSON or
+    the Rich view ``view`` (``module:function``), and return the exit code: 0 when the result
+    passed, 1 when it failed."""
     if csv is not None:
         from gumbelcheck.output.csv import write_csv
 
         write_csv(csv, result.to_frame(), result.csv_header())
+    if junit is not None:
+        from gumbelcheck.output.junit import result_case, write_junit
+
+        write_junit([result_case(result, seconds)], junit, f"gumbelcheck {result.check}")
     if json:
         from gumbelcheck.output.json import to_json
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from gumbelcheck.cli.options import (
     Alpha,
     BlockSize,
     Json,
+    Junit,
     Logits,
     Normalize,
     Pi,
@@ -28,7 +30,9 @@ Examples:
 
   gumbelcheck maxtrick --logits=-inf,0,1,2 -n 1e8 --csv report.csv
 
-  gumbelcheck maxtrick --pi 1,2,7 --normalize --noise gaussian   # a wrong sampler: FAIL
+  gumbelcheck maxtrick --pi 1,2,7 --normalize --sampler gaussian   # a wrong sampler: FAIL
+
+  gumbelcheck maxtrick --pi 0.1,0.2,0.7 -n 1e7 --sampler my_sampler.py:sample   # yours
 
   gumbelcheck maxtrick --pi 0.1,0.2,0.7 -n 10000 --replicates 200 --seed 1   # calibration
 """
@@ -42,14 +46,19 @@ def maxtrick(
     samples: Samples = "1M",
     seed: Seed = None,
     alpha: Alpha = "0.01",
-    noise: Annotated[
+    sampler: Annotated[
         str,
         typer.Option(
-            help="Sampler: race (default; the exponential race argmax ln(U)/pi, the fastest exact "
+            "--sampler",
+            "--noise",
+            help="The sampler under test. Yours: package.module:function or "
+            "path/to/file.py:function, called as function(logits, n, seed) and returning n "
+            "category indices (or k counts when declared with gumbelcheck.returns_counts). "
+            "Built in: race (default; the exponential race argmax ln(U)/pi, the fastest exact "
             "form, same samples as the reference from the same uniforms), reference "
             "(-ln(-ln U)), numpy (Generator.gumbel); or a wrong one to watch it fail: "
             "gaussian, gumbel-scale-2, noise-on-pi, logistic, gumbel-scale-1.05, left-gumbel, "
-            "float32, clamped (see gumbelcheck controls)."
+            "float32, clamped (see gumbelcheck controls). --noise is an older name.",
         ),
     ] = "race",
     block_size: BlockSize = None,
@@ -59,6 +68,7 @@ def maxtrick(
         Path | None,
         typer.Option(help="Write the per-category table as CSV, with a provenance header."),
     ] = None,
+    junit: Junit = None,
     quiet: Quiet = False,
     replicates: Annotated[
         str | None,
@@ -83,7 +93,7 @@ def maxtrick(
         "samples": samples,
         "seed": seed,
         "alpha": alpha,
-        "noise": noise,
+        "sampler": sampler,
         "block_size": block_size,
         "workers": workers,
     }
@@ -97,5 +107,7 @@ def maxtrick(
 
         ready = check.prepare(pi, **options)
         name = "maxtrick"
-    result = run_prepared(ready, quiet, csv)
-    return report(result, csv, json, view_of(name))
+    started = time.perf_counter()
+    result = run_prepared(ready, quiet, csv, junit)
+    seconds = time.perf_counter() - started
+    return report(result, csv, json, view_of(name), junit, seconds)

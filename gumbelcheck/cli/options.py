@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 Pi = Annotated[
     str | None,
-    typer.Option(help="Comma-separated probabilities, e.g. 0.1,0.2,0.7 (zeros allowed)."),
+    typer.Option(
+        help="Comma-separated probabilities, e.g. 0.1,0.2,0.7 (zeros allowed); @FILE reads "
+        "them from a .npy or text file (@- from standard input)."
+    ),
 ]
 Logits = Annotated[
     str | None,
     typer.Option(
         help="Comma-separated log-probabilities instead of --pi; -inf means probability 0. "
-        "Write --logits=-1,0 when the list starts with a minus sign."
+        "Write --logits=-1,0 when the list starts with a minus sign; @FILE reads them from a "
+        ".npy or text file."
     ),
 ]
 Normalize = Annotated[
@@ -41,3 +46,7 @@ BlockSize = Annotated[
     str | None, typer.Option(help="Samples per block (default: about 2**19 numbers per block).")
 ]
 
+Junit = Annotated[
+    Path | None,
+    typer.Option(help="Write JUnit XML (one test case, its figures as properties) for CI."),
+]

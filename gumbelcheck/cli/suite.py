@@ -70,7 +70,7 @@ def suite(
 
         write_outputs(result, out)
     if junit is not None:
-        from gumbelcheck.output.junit import write_junit
+        from gumbelcheck.output.junit import suite_cases, write_junit
 
-        write_junit(result, junit)
+        write_junit(suite_cases(result), junit)
     return report(result, None, json, "gumbelcheck.cli.views:suite")

@@ -102,9 +102,14 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
             fmt_float(residual, 3),
             test,
         )
+    subject = (
+        f"sampler = {result.noise}  seed = {result.provenance.seed}"
+        if result.check == "maxtrick"
+        else result.noise
+    )
     head = Text.assemble(
-        ("gumbelcheck maxtrick", "bold"),
-        f"  N = {result.samples:,}  noise = {result.noise}  seed = {result.provenance.seed}\n",
+        (f"gumbelcheck {result.check}", "bold"),
+        f"  N = {result.samples:,}  {subject}\n",
         ("H0: ", "bold"),
         result.null_hypothesis,
     )

@@ -54,8 +54,14 @@ def parse_count(text: str | int, name: str = "`samples`", minimum: int = 1) -> i
 def parse_float_list(text: str | Sequence[float], name: str) -> NDArray[np.float64]:
     """Parse comma-separated numbers (``"0.1,0.2,0.7"``) into a float64 array.
 
+    ``@FILE`` reads them from a file instead (a .npy array, or text with one number per line
+    or comma-separated; ``@-`` reads standard input), for vectors too long for a command line.
     ``inf``, ``-inf`` and ``nan`` are parsed (validation decides whether they are allowed).
     """
+    if isinstance(text, str) and text.startswith("@"):
+        from gumbelcheck.core.readers import read_numbers
+
+        return read_numbers(text[1:], name).values.astype(np.float64)
     if isinstance(text, str):
         items = [item.strip() for item in text.split(",")]
         if text.strip() == "" or all(item == "" for item in items):

@@ -43,7 +43,10 @@ class Provenance:
     block_size : int
         Samples per block (part of the reproducibility contract).
     noise : str
-        Sampler that drew the samples.
+        Sampler that drew the samples: a built-in name, or a user's SPEC.
+    sampler_origin : str
+        What identifies the sampler's code: ``built-in``, ``sha256:<hex>`` of a user's file,
+        or the version of the distribution that provides a user's module.
     versions : dict
         Python and library versions.
     platform : str
@@ -58,12 +61,20 @@ class Provenance:
     bit_generator: str
     block_size: int
     noise: str
+    sampler_origin: str
     versions: dict[str, str]
     platform: str
     created_utc: str
 
 
-def collect(*, seed: int, bit_generator: str, block_size: int, noise: str) -> Provenance:
+def collect(
+    *,
+    seed: int,
+    bit_generator: str,
+    block_size: int,
+    noise: str,
+    sampler_origin: str = "built-in",
+) -> Provenance:
     """Provenance of a run made now by this process."""
     argv = sys.argv if sys.argv and sys.argv[0] else ["python"]
     command = "gumbelcheck " + shlex.join(argv[1:]) if _is_cli(argv[0]) else "python"
@@ -74,6 +85,7 @@ def collect(*, seed: int, bit_generator: str, block_size: int, noise: str) -> Pr
         bit_generator=bit_generator,
         block_size=block_size,
         noise=noise,
+        sampler_origin=sampler_origin,
         versions=library_versions(),
         platform=platform.platform(),
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -3,11 +3,19 @@
 :mod:`~gumbelcheck.samplers.base` defines a sampler, the registry and :func:`resolve`;
 :mod:`~gumbelcheck.samplers.noise` the uniforms and noise they share;
 :mod:`~gumbelcheck.samplers.exact` the exact samplers (``race``, ``reference``, ``numpy``);
-:mod:`~gumbelcheck.samplers.wrong` the negative controls.
+:mod:`~gumbelcheck.samplers.wrong` the negative controls;
+:mod:`~gumbelcheck.samplers.user` the samplers users ship (``--sampler module:function``).
 """
 
 from gumbelcheck.samplers import exact, wrong
-from gumbelcheck.samplers.base import DEFAULT_SAMPLER, SAMPLERS, Sampler, register, resolve
+from gumbelcheck.samplers.base import (
+    DEFAULT_SAMPLER,
+    SAMPLERS,
+    AnySampler,
+    Sampler,
+    register,
+    resolve,
+)
 from gumbelcheck.samplers.noise import (
     COLUMN_K,
     argmax,
@@ -18,6 +26,13 @@ from gumbelcheck.samplers.noise import (
     open_uniforms,
     uniforms,
 )
+from gumbelcheck.samplers.user import (
+    SamplerError,
+    UserSampler,
+    load_user_sampler,
+    returns_counts,
+    user_sampler,
+)
 from gumbelcheck.samplers.wrong import CLAMP, float32_noise
 
 __all__ = [
@@ -25,17 +40,23 @@ __all__ = [
     "COLUMN_K",
     "DEFAULT_SAMPLER",
     "SAMPLERS",
+    "AnySampler",
     "Sampler",
+    "SamplerError",
+    "UserSampler",
     "argmax",
     "argmax_counts",
     "exact",
     "float32_noise",
     "gumbel_noise",
+    "load_user_sampler",
     "minus_gumbel",
     "open_uniform_rows",
     "open_uniforms",
     "register",
     "resolve",
+    "returns_counts",
     "uniforms",
+    "user_sampler",
     "wrong",
 ]

@@ -1,0 +1,73 @@
+"""User samplers for the tests, loaded by path (``tests/data/user_samplers.py:choice``) as a
+user's own file would be."""
+
+import numpy as np
+
+from gumbelcheck import returns_counts
+
+
+def choice(logits, n, seed):
+    """Correct: numpy's inverse-cdf choice."""
+    return np.random.default_rng(seed).choice(logits.size, size=n, p=np.exp(logits))
+
+
+def tempered(logits, n, seed):
+    """Wrong: samples proportional to pi^(1/1.05) (Gumbel noise of scale 1.05)."""
+    q = np.exp(logits / 1.05)
+    return np.random.default_rng(seed).choice(logits.size, size=n, p=q / q.sum())
+
+
+def reused_noise(logits, n, seed):
+    """Wrong: one Gumbel draw per category reused for every sample of a call."""
+    g = np.random.default_rng(seed).gumbel(size=logits.size)
+    return np.full(n, np.argmax(logits + g))
+
+
+def out_of_range(logits, n, seed):
+    """Wrong: every 1000th draw is the index k."""
+    draws = choice(logits, n, seed)
+    draws[::1000] = logits.size
+    return draws
+
+
+def negative(logits, n, seed):
+    """Wrong: the first draw of every call is -1."""
+    draws = choice(logits, n, seed)
+    draws[0] = -1
+    return draws
+
+
+@returns_counts
+def multinomial_counts(logits, n, seed):
+    """Correct, counting form: k counts from numpy's multinomial."""
+    return np.random.default_rng(seed).multinomial(n, np.exp(logits))
+
+
+def raises(logits, n, seed):
+    raise RuntimeError("CUDA out of memory\nsecond line")
+
+
+def too_short(logits, n, seed):
+    return np.zeros(n - 1, dtype=np.int64)
+
+
+def fractional(logits, n, seed):
+    return np.full(n, 0.5)
+
+
+def nan(logits, n, seed):
+    return np.full(n, np.nan)
+
+
+def strings(logits, n, seed):
+    return ["a"] * n
+
+
+@returns_counts
+def counts_off_by_one(logits, n, seed):
+    counts = np.random.default_rng(seed).multinomial(n, np.exp(logits))
+    counts[0] += 1
+    return counts
+
+
+not_callable = 42
