@@ -20,6 +20,7 @@ Usage::
     python bench/bench.py                 # the full benchmark (about seven minutes on 2 cores)
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
+    python bench/bench.py --only user-sampler   # the --sampler rows alone (about two minutes)
 
 Nothing here asserts a timing; the table reports ratios and the targets they are meant to meet.
 """
@@ -37,6 +38,25 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+#: A whole process that runs the benchmark's user sampler alone, in the calls gumbelcheck
+#: makes (blocks of BLOCK draws, a fresh seed per call): the sampler's own time.
+SAMPLER_ALONE = """
+import importlib.util, sys
+import numpy as np
+path, k, n, block = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+spec = importlib.util.spec_from_file_location("user_sampler", path)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+p = np.arange(1, k + 1, dtype=float)
+logits = np.log(p / p.sum())
+for b, start in enumerate(range(0, n, block)):
+    draws = module.choice(logits.copy(), min(block, n - start), b)
+    np.bincount(draws, minlength=k)
+"""
+
+#: The user sampler of the benchmark's --sampler rows.
+USER_SAMPLER = Path(__file__).resolve().parent / "user_sampler.py"
 
 FILL = """
 import sys, threading
@@ -169,6 +189,41 @@ def maxtrick_command(k: int, n: int, workers: int) -> list[str]:
     return gumbelcheck_command(*args, "--workers", str(workers), "--quiet")
 
 
+def user_sampler_rows(scale: int) -> list[Row]:
+    """gumbelcheck verifying a user sampler (``--sampler``) against the sampler timed alone.
+
+    Both are whole processes on one core making the same calls (blocks of 65,536 draws); the
+    sampler alone also counts its draws (np.bincount), which any use of them needs. The
+    ratio is gumbelcheck's total time over the sampler's own: start-up, seeds, the contract
+    checks, counting and the test.
+    """
+    from gumbelcheck.samplers.user import BLOCK_SIZE
+
+    rows = []
+    for k, n in ((10, 100_000_000 // scale), (1000, 20_000_000 // scale)):
+        args = ["maxtrick", "--pi", pi_arg(k), "--normalize", "-n", str(n), "--seed", "1"]
+        sampler = f"{USER_SAMPLER}:choice"
+        check = gumbelcheck_command(*args, "--sampler", sampler, "--workers", "1", "--quiet")
+        alone = [sys.executable, "-c", SAMPLER_ALONE, str(USER_SAMPLER), str(k), str(n)]
+        (seconds, rss), (own, _) = timed(check, [*alone, str(BLOCK_SIZE)])
+        rows.append(
+            Row(
+                "--sampler Generator.choice vs alone",
+                k,
+                n,
+                1,
+                seconds,
+                n / seconds,
+                "the same sampler alone, same calls, 1 thread",
+                n / own,
+                seconds / own,
+                "<= 1.1 (time ratio)",
+                rss,
+            )
+        )
+    return rows
+
+
 def maxtrick_process(k: int, n: int, workers: int) -> tuple[float, float]:
     """Seconds and peak RSS of ``gumbelcheck maxtrick`` as a user runs it."""
     return timed(maxtrick_command(k, n, workers))[0]
@@ -245,8 +300,13 @@ def startup_seconds(*args: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller N (a trial run)")
-    parser.add_argument("--out", type=Path, default=Path("results/bench.csv"), help="CSV output")
+    parser.add_argument("--out", type=Path, default=None, help="CSV output (results/bench.csv)")
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only",
+        choices=["user-sampler"],
+        help="run only these rows (printed; written only with an explicit --out)",
+    )
     options = parser.parse_args()
     if options.measure:
         kind, k, n, threads = options.measure
@@ -260,6 +320,9 @@ def main() -> None:
         return
     scale = 10 if options.quick else 1
     cores = len(os.sched_getaffinity(0))
+    if options.only == "user-sampler":
+        report(user_sampler_rows(scale), options.out)
+        return
     rows: list[Row] = []
 
     def against_fill(case: str, k: int, n: int, workers: int, target: str) -> Row:
@@ -441,6 +504,8 @@ def main() -> None:
             )
         )
 
+    rows.extend(user_sampler_rows(scale))
+
     for args in (["--help"], ["--version"]):
         seconds = startup_seconds(*args)
         rows.append(
@@ -459,6 +524,11 @@ def main() -> None:
             )
         )
 
+    report(rows, options.out or Path("results/bench.csv"))
+
+
+def report(rows: list[Row], out: Path | None) -> None:
+    """Print the table, and write it as CSV (atomically) when ``out`` is given."""
     columns = ("k", "N", "w", "s", "samples/s", "baseline/s", "ratio", "RSS MiB", "PSS MiB")
     widths = (5, 12, 2, 7, 12, 12, 6, 8, 8)
     print(f"{'case':38} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
@@ -468,14 +538,16 @@ def main() -> None:
             f"{r.samples_per_s:>12,.0f} {r.baseline_samples_per_s:>12,.0f} {r.ratio:>6.2f} "
             f"{r.peak_rss_mib:>8.1f} {r.peak_pss_mib:>8.1f}  {r.target}"
         )
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=options.out.parent, suffix=".tmp")
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
     with os.fdopen(fd, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(asdict(rows[0])))
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
-    os.replace(tmp, options.out)
-    print(f"written: {options.out}")
+    os.replace(tmp, out)
+    print(f"written: {out}")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Json, Junit, Logits, Normalize, Pi, Quiet
+from gumbelcheck.cli.options import (
+    Alpha,
+    CategoryCsv,
+    Json,
+    Junit,
+    Logits,
+    Normalize,
+    Pi,
+    Quiet,
+)
 
 EPILOG = """\
 Examples:
@@ -47,10 +55,7 @@ def counts(
         typer.Option(help="Seed of the Monte Carlo exact multinomial test (small N only)."),
     ] = "0",
     json: Json = False,
-    csv: Annotated[
-        Path | None,
-        typer.Option(help="Write the per-category table as CSV, with a provenance header."),
-    ] = None,
+    csv: CategoryCsv = None,
     junit: Junit = None,
     quiet: Quiet = False,
 ) -> int:

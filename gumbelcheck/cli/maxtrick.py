@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import (
     Alpha,
     BlockSize,
+    CategoryCsv,
     Json,
     Junit,
     Logits,
@@ -64,10 +64,7 @@ def maxtrick(
     block_size: BlockSize = None,
     workers: Workers = None,
     json: Json = False,
-    csv: Annotated[
-        Path | None,
-        typer.Option(help="Write the per-category table as CSV, with a provenance header."),
-    ] = None,
+    csv: CategoryCsv = None,
     junit: Junit = None,
     quiet: Quiet = False,
     replicates: Annotated[

@@ -50,3 +50,7 @@ Junit = Annotated[
     Path | None,
     typer.Option(help="Write JUnit XML (one test case, its figures as properties) for CI."),
 ]
+CategoryCsv = Annotated[
+    Path | None,
+    typer.Option(help="Write the per-category table as CSV, with a provenance header."),
+]
