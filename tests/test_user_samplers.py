@@ -195,3 +195,11 @@ def test_a_user_sampler_pickles_by_its_spec() -> None:
     again = pickle.loads(pickle.dumps(sampler))
     assert again.name == sampler.name
     assert again.origin == sampler.origin
+
+
+def test_calibration_of_a_user_sampler_names_it_in_its_hypothesis() -> None:
+    from gumbelcheck.checks.calibration import calibrate
+
+    result = calibrate(PI, samples=2_000, replicates=20, seed=1, sampler=spec("choice"))
+    assert result.null_hypothesis.startswith(f"the draws of {spec('choice')}(logits, n, seed)")
+    assert result.provenance.sampler_origin.startswith("sha256:")

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gumbelcheck import engine
-from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws
+from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws, null_hypothesis
 from gumbelcheck.core import provenance
 from gumbelcheck.core.params import Categorical, categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary, log10
@@ -354,6 +354,7 @@ def run(
     interval = size_test.proportion_ci(confidence_level=1 - alpha, method="exact")
     uniform = stats.kstest(pvalues, "uniform")
     return CalibrationResult(
+        null_hypothesis=null_hypothesis(sampler),
         pi=tuple(float(x) for x in dist.p),
         samples=samples,
         replicates=replicates,
