@@ -203,3 +203,48 @@ def test_calibration_of_a_user_sampler_names_it_in_its_hypothesis() -> None:
     result = calibrate(PI, samples=2_000, replicates=20, seed=1, sampler=spec("choice"))
     assert result.null_hypothesis.startswith(f"the draws of {spec('choice')}(logits, n, seed)")
     assert result.provenance.sampler_origin.startswith("sha256:")
+
+
+def test_a_users_gumbel_softmax_passes_the_sweep_with_workers_1_and_2() -> None:
+    from gumbelcheck import sweep
+
+    one = sweep(PI, tau="1e-3:1e3:7", samples=40_000, seed=4, sampler=spec("relaxed"), workers=1)
+    two = sweep(PI, tau="1e-3:1e3:7", samples=40_000, seed=4, sampler=spec("relaxed"), workers=2)
+    assert one.passed, one.failures
+    assert one.to_frame().equals(two.to_frame())
+    assert one.user_sampler
+    frame = one.to_frame()
+    assert (frame["off_simplex"] == 0).all()
+    # At tau = 1e-3 y_j underflows to 0: the KS test there is untested, not failed.
+    assert np.isnan(frame["logistic_ks_pvalue"].iloc[0])
+    assert frame["logistic_ks_pvalue"].iloc[-1] > 0.01
+    assert frame["logistic_max_error"].isna().all()  # needs g: not measured
+    assert one.summary().rule == f"holm({14 - frame['logistic_ks_pvalue'].isna().sum()} tests)"
+    assert one.provenance.noise == spec("relaxed")
+    assert one.provenance.sampler_origin.startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("function", "reason"),
+    [
+        ("relaxed_tau_misplaced", "Categorical(pi) fails at tau = 0.001, 0.1, 10; the logistic"),
+        ("relaxed_naive", "NaN or infinite y at tau = 0.001"),
+        ("relaxed_unnormalized", "y off the simplex"),
+    ],
+)
+def test_a_wrong_gumbel_softmax_fails_the_sweep(function: str, reason: str) -> None:
+    from gumbelcheck import sweep
+
+    result = sweep(PI, tau="1e-3,0.1,1,10", samples=40_000, seed=4, sampler=spec(function))
+    assert not result.passed
+    assert reason in result.summary().reason
+
+
+def test_the_sweep_refuses_a_broken_relaxed_sampler(cli: Cli) -> None:
+    args = ["sweep", "--pi", "0.1,0.2,0.7", "--tau", "1", "-n", "1000"]
+    flat = cli(*args, "--sampler", spec("relaxed_flat"))
+    assert flat.exit_code == 2
+    assert "returned shape (3,); the relaxed form function(logits, n, seed, tau)" in flat.stderr
+    builtin = cli(*args, "--sampler", "race")
+    assert builtin.exit_code == 2
+    assert "is not a SPEC" in builtin.stderr

@@ -67,7 +67,15 @@ from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import Categorical, categorical, parse_tau_grid
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import argmax_counts, minus_gumbel, open_uniform_rows
+from gumbelcheck.samplers import (
+    UserSampler,
+    argmax_counts,
+    load_user_sampler,
+    minus_gumbel,
+    open_uniform_rows,
+    user_sampler,
+)
+from gumbelcheck.samplers.user import SEED_BOUND
 from gumbelcheck.stats import (
     CategoricalGof,
     categorical_gof,
@@ -84,6 +92,12 @@ NULL_HYPOTHESIS = (
     "y = softmax((ln pi + g) / tau), g_i iid Gumbel(0, 1): at every tau, argmax(y) ~ "
     "Categorical(pi) and tau (log y_i - log y_j) - (ln pi_i - ln pi_j) = g_i - g_j ~ "
     "Logistic(0, 1)"
+)
+
+USER_NULL_HYPOTHESIS = (
+    "a user's relaxed sampler draws y = softmax((ln pi + g) / tau), g_i iid Gumbel(0, 1): at "
+    "every tau, argmax(y) ~ Categorical(pi) and tau (log y_i - log y_j) - (ln pi_i - ln pi_j) "
+    "~ Logistic(0, 1)"
 )
 
 #: ``relaxation(x, tau, out) -> (y, log_y)`` maps the n x k perturbed logits x = ln pi + g
@@ -196,6 +210,9 @@ class SweepPoint:
         The same error relative to its rounding scale (see the module docstring).
     logistic_rejected : bool
         Holm rejects the KS test, or the numerical error exceeds :data:`LAW_RTOL`.
+    off_simplex : int
+        A user's relaxed samples with a negative entry or a sum off 1 by more than
+        :data:`SIMPLEX_TOL` (always 0 for the built-in relaxation, which is not checked).
     """
 
     tau: float
@@ -222,6 +239,7 @@ class SweepPoint:
     logistic_max_error: float
     logistic_rel_error: float
     logistic_rejected: bool
+    off_simplex: int = 0
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -250,6 +268,11 @@ class SweepResult(ResultReport):
         What failed, one entry per failed criterion; empty when the check passed.
     provenance : Provenance
         Seed, block size, versions: what is needed to reproduce the result.
+    user_sampler : bool
+        True when a user's relaxed sampler drew the samples: the logistic law is then tested
+        by its KS test alone (its numerical error needs the noise g), only at the
+        temperatures where no y_i or y_j underflowed to 0, and rows are checked to lie on
+        the simplex.
     """
 
     check: ClassVar[str] = "sweep"
@@ -263,6 +286,7 @@ class SweepResult(ResultReport):
     points: tuple[SweepPoint, ...]
     failures: tuple[str, ...]
     provenance: provenance.Provenance = field(repr=False)
+    user_sampler: bool = False
 
     @property
     def passed(self) -> bool:
@@ -312,6 +336,8 @@ class SweepResult(ResultReport):
                 "logistic_rejected": p.logistic_rejected,
                 "nonfinite": p.nonfinite,
             }
+            if self.user_sampler:
+                row["off_simplex"] = p.off_simplex
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -323,6 +349,8 @@ class SweepResult(ResultReport):
             tests.append(
                 (f"argmax {g.test} @ tau={p.tau:.3g}", g.log10_pvalue, g.statistic, g.df, g.pvalue)
             )
+            if self.user_sampler and math.isnan(p.logistic_ks_log10_pvalue):
+                continue  # not testable: y_i or y_j underflowed to 0 (see user_sampler)
             tests.append(
                 (
                     f"logistic KS @ tau={p.tau:.3g}",
@@ -341,8 +369,12 @@ class SweepResult(ResultReport):
         gap moving the wrong way with tau."""
         return (
             any(p.argmax.zero_probability_draws > 0 for p in self.points)
-            or any(p.nonfinite for p in self.points)
-            or any(not p.logistic_rel_error <= LAW_RTOL for p in self.points)
+            or any(p.nonfinite or p.off_simplex for p in self.points)
+            or any(
+                not p.logistic_rel_error <= LAW_RTOL
+                for p in self.points
+                if not self.user_sampler
+            )
             or bool(_monotone_failures(list(self.points)))
         )
 
@@ -414,6 +446,7 @@ class _Part:
     max_error: NDArray[np.float64]  # (T,)
     max_rel_error: NDArray[np.float64]  # (T,)
     ks: NDArray[np.float64]  # (T, <= KS_SAMPLES) the law's values of the first draws
+    off_simplex: NDArray[np.int64]  # (T,) a user's relaxed rows with y < 0 or sum(y) != 1
 
 
 def _fold(a: _Part, b: _Part) -> _Part:
@@ -434,6 +467,7 @@ def _fold(a: _Part, b: _Part) -> _Part:
         max_rel_error=np.maximum(a.max_rel_error, b.max_rel_error),
         # Kernels send only the run's first KS_SAMPLES values, so b's are all kept.
         ks=np.hstack([a.ks, b.ks]) if b.ks.shape[1] else a.ks,
+        off_simplex=a.off_simplex + b.off_simplex,
     )
 
 
@@ -475,7 +509,10 @@ class SweepKernel:
     """The block kernel: one noise draw, every tau evaluated on it.
 
     A picklable object (the distribution, the grid, the pair and the relaxation function),
-    so that worker processes receive it by value.
+    so that worker processes receive it by value. With ``sampler`` (a user's relaxed form
+    ``function(logits, n, seed, tau)``) the user's function draws the relaxed samples instead,
+    called once per tau with the block's one seed; the logistic law's numerical error, which
+    needs the noise g, is then not measured.
     """
 
     dist: Categorical
@@ -483,19 +520,22 @@ class SweepKernel:
     pair: tuple[int, int]
     relaxation: Relaxation
     float32: bool
+    sampler: UserSampler | None = None
+    block_size: int = 1
 
     def __call__(self, rng: np.random.Generator, n: int, start: int) -> _Part:
         # np.errstate is per thread, so it is set here, in the thread that runs the block.
         # Overflow and NaN of a wrong relaxation are measured and reported, not raised.
         with np.errstate(all="ignore"):
+            if self.sampler is not None:
+                return self._user_block(rng, n, start)
             return self._block(rng, n, start)
 
     def _block(self, rng: np.random.Generator, n: int, start: int) -> _Part:
         dist, taus, relaxation, float32 = self.dist, self.taus, self.relaxation, self.float32
-        k, t_count = dist.k, taus.size
+        k = dist.k
         i, j = self.pair
         dlogp = float(dist.logp[i] - dist.logp[j])
-        log_k = math.log(k)
         # Category-major noise: row c holds category c's n draws, so every reduction over the
         # k categories below is a few passes over contiguous rows. The n x k views (one row
         # per sample) are what the relaxation sees.
@@ -510,65 +550,118 @@ class SweepKernel:
         base_scale += abs(dlogp)
         base_scale += np.abs(exact)
         x32 = x.astype(np.float32) if float32 else None
-        work, y_out, log_y_out = (
-            engine.scratch(f"sweep.{name}", (k, n)).T for name in ("work", "y", "log_y")
-        )
-        group_n = _group_sizes(n)
-        mean, m2 = np.empty((t_count, len(_MEANS))), np.empty((t_count, len(_MEANS)))
-        group_sum = np.zeros((t_count, JACKKNIFE_GROUPS, k))
-        counts = np.empty((t_count, k), dtype=np.int64)
-        one_hot = np.zeros((t_count, 2), dtype=np.int64)
-        nonfinite = np.empty(t_count, dtype=np.int64)
-        max_error, max_rel_error = np.empty(t_count), np.empty(t_count)
-        # The KS test takes the run's first KS_SAMPLES draws (none from the later blocks).
-        ks = np.empty((t_count, min(n, max(0, KS_SAMPLES - start))))
+        y_out, log_y_out = (engine.scratch(f"sweep.{name}", (k, n)).T for name in ("y", "log_y"))
+        part = _Sums(taus.size, k, n, start)
         for t, tau in enumerate(taus):
             y, log_y = relaxation(x, float(tau), (y_out, log_y_out))
-            y_max = y.max(axis=1)
-            np.subtract(y, 1.0 / k, out=work)
-            np.abs(work, out=work)
-            uniform_gap = work.sum(axis=1)
-            uniform_gap *= 0.5
-            # 0 log 0 = 0: log y = -inf (probability 0) is raised to the lowest float, whose
-            # product with y = 0 is 0; NaN still propagates through np.maximum.
-            np.maximum(log_y, _LOWEST, out=work)
-            # sum over categories of y log y, on the k x n transposes (a reduction over rows)
-            entropy = np.einsum("ij,ij->j", y.T, work.T)
-            entropy *= -1.0 / log_k
-            for s, values in enumerate((1.0 - y_max, uniform_gap, entropy)):
-                mean[t, s] = values.mean()
-                deviation = values - mean[t, s]
-                # A pairwise sum, not np.dot: BLAS may thread it (and so reorder the sum).
-                m2[t, s] = np.square(deviation, out=deviation).sum()
-            _add_group_sums(group_sum[t], y.T)
-            counts[t] = argmax_counts(y.T, y_max)
-            one_hot[t, 0] = _count_one_hot(y, y_max)
-            nonfinite[t] = np.count_nonzero(~np.isfinite(uniform_gap))
-            law = log_y[:, i] - log_y[:, j]
-            law *= tau
-            law -= dlogp
+            law = part.add(t, float(tau), y, log_y, self.pair, dlogp)
             error = np.abs(law - exact)
             scale = np.abs(log_y[:, i]) + np.abs(log_y[:, j])
             scale *= tau
             scale += base_scale
-            max_error[t] = error.max()
+            part.max_error[t] = error.max()
             with np.errstate(invalid="ignore"):  # inf / inf: an infinite error stays NaN
-                max_rel_error[t] = (error / scale).max()
-            ks[t] = law[: ks.shape[1]]
+                part.max_rel_error[t] = (error / scale).max()
             if x32 is not None:
-                one_hot[t, 1] = _count_one_hot_f32(x32, tau)
+                part.one_hot[t, 1] = _count_one_hot_f32(x32, tau)
+        return part.result()
+
+    def _user_block(self, rng: np.random.Generator, n: int, start: int) -> _Part:
+        assert self.sampler is not None
+        dist, k = self.dist, self.dist.k
+        i, j = self.pair
+        seed = int(rng.integers(SEED_BOUND))  # one seed for every tau of the block
+        part = _Sums(self.taus.size, k, n, start)
+        part.max_error[:] = part.max_rel_error[:] = math.nan  # not measured without g
+        for t, tau in enumerate(self.taus):
+            rows = self.sampler.relax(dist, n, seed, float(tau), start // self.block_size)
+            # Category-major, as the built-in path lays its arrays out.
+            y = engine.scratch("sweep.y", (k, n)).T
+            y[...] = rows
+            log_y = np.log(y, out=engine.scratch("sweep.log_y", (k, n)).T)
+            part.add(t, float(tau), y, log_y, (i, j), float(dist.logp[i] - dist.logp[j]))
+            total = y.sum(axis=1)
+            off = (y < 0).any(axis=1) | ~(np.abs(total - 1.0) <= SIMPLEX_TOL)
+            part.off_simplex[t] = int(np.count_nonzero(off & np.isfinite(total)))
+        return part.result()
+
+
+#: Largest |sum(y) - 1| of a user's relaxed sample still on the simplex (float32 softmax
+#: rows of k = 10**5 categories sum to 1 within about 1e-4 of rounding).
+SIMPLEX_TOL = 1e-3
+
+
+class _Sums:
+    """The per-tau statistics of one block, filled tau by tau (see :meth:`add`)."""
+
+    def __init__(self, t_count: int, k: int, n: int, start: int) -> None:
+        self.n, self.k = n, k
+        self.work = engine.scratch("sweep.work", (k, n)).T
+        self.mean = np.empty((t_count, len(_MEANS)))
+        self.m2 = np.empty((t_count, len(_MEANS)))
+        self.group_sum = np.zeros((t_count, JACKKNIFE_GROUPS, k))
+        self.counts = np.empty((t_count, k), dtype=np.int64)
+        self.one_hot = np.zeros((t_count, 2), dtype=np.int64)
+        self.nonfinite = np.empty(t_count, dtype=np.int64)
+        self.off_simplex = np.zeros(t_count, dtype=np.int64)
+        self.max_error, self.max_rel_error = np.empty(t_count), np.empty(t_count)
+        # The KS test takes the run's first KS_SAMPLES draws (none from the later blocks).
+        self.ks = np.empty((t_count, min(n, max(0, KS_SAMPLES - start))))
+
+    def add(
+        self,
+        t: int,
+        tau: float,
+        y: NDArray[np.float64],
+        log_y: NDArray[np.float64],
+        pair: tuple[int, int],
+        dlogp: float,
+    ) -> NDArray[np.float64]:
+        """Measure tau's relaxed samples (n x k views of category-major arrays); return the
+        logistic law's values tau (log y_i - log y_j) - (ln pi_i - ln pi_j), one per draw."""
+        work, k = self.work, self.k
+        y_max = y.max(axis=1)
+        np.subtract(y, 1.0 / k, out=work)
+        np.abs(work, out=work)
+        uniform_gap = work.sum(axis=1)
+        uniform_gap *= 0.5
+        # 0 log 0 = 0: log y = -inf (probability 0) is raised to the lowest float, whose
+        # product with y = 0 is 0; NaN still propagates through np.maximum.
+        np.maximum(log_y, _LOWEST, out=work)
+        # sum over categories of y log y, on the k x n transposes (a reduction over rows)
+        entropy = np.einsum("ij,ij->j", y.T, work.T)
+        entropy *= -1.0 / math.log(k)
+        for s, values in enumerate((1.0 - y_max, uniform_gap, entropy)):
+            self.mean[t, s] = values.mean()
+            deviation = values - self.mean[t, s]
+            # A pairwise sum, not np.dot: BLAS may thread it (and so reorder the sum).
+            self.m2[t, s] = np.square(deviation, out=deviation).sum()
+        _add_group_sums(self.group_sum[t], y.T)
+        self.counts[t] = argmax_counts(y.T, y_max)
+        self.one_hot[t, 0] = _count_one_hot(y, y_max)
+        self.nonfinite[t] = np.count_nonzero(~np.isfinite(uniform_gap))
+        i, j = pair
+        law = log_y[:, i] - log_y[:, j]
+        law *= tau
+        law -= dlogp
+        self.ks[t] = law[: self.ks.shape[1]]
+        return law
+
+    def result(self) -> _Part:
+        """The block's partial sums."""
         return _Part(
-            n=n,
-            mean=mean,
-            m2=m2,
-            group_n=group_n,
-            group_sum=group_sum,
-            counts=counts,
-            one_hot=one_hot,
-            nonfinite=nonfinite,
-            max_error=max_error,
-            max_rel_error=max_rel_error,
-            ks=ks,
+            n=self.n,
+            mean=self.mean,
+            m2=self.m2,
+            group_n=_group_sizes(self.n),
+            group_sum=self.group_sum,
+            counts=self.counts,
+            one_hot=self.one_hot,
+            nonfinite=self.nonfinite,
+            max_error=self.max_error,
+            max_rel_error=self.max_rel_error,
+            ks=self.ks,
+            off_simplex=self.off_simplex,
         )
 
 
@@ -615,6 +708,7 @@ def sweep(
     alpha: float | str = 0.01,
     float32: bool = False,
     relaxation: Relaxation = gumbel_softmax,
+    sampler: str | UserSampler | Callable[..., Any] | None = None,
     block_size: int | str | None = None,
     workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -656,6 +750,15 @@ def sweep(
     relaxation : callable
         ``relaxation(x, tau, out) -> (y, log y)`` on n x k arrays (see :data:`Relaxation`);
         the default is :func:`gumbel_softmax`. Pass a wrong one to watch the check fail.
+    sampler : str or callable, optional
+        A user's Gumbel-Softmax to check instead: ``package.module:function``,
+        ``path/to/file.py:function`` or a callable ``function(logits, n, seed, tau)``
+        returning the n x k relaxed samples. It is called once per block and tau, with one
+        seed per block (a function that draws its noise from the seed the same way at every
+        tau gives common random numbers, as the built-in path has). Without the noise g the
+        logistic law is tested by its KS test alone, at the temperatures where no y_i or y_j
+        underflowed to 0; rows must lie on the simplex (y >= 0, sum within
+        :data:`SIMPLEX_TOL` of 1).
     block_size : int, optional
         Samples per block; by default about :data:`BLOCK_NUMBERS` numbers per block. Part of
         the reproducibility contract.
@@ -685,6 +788,7 @@ def sweep(
         alpha=alpha,
         float32=float32,
         relaxation=relaxation,
+        sampler=sampler,
         block_size=block_size,
         workers=workers,
     ).run(progress)
@@ -701,6 +805,7 @@ def prepare(
     alpha: float | str = 0.01,
     float32: bool = False,
     relaxation: Relaxation = gumbel_softmax,
+    sampler: str | UserSampler | Callable[..., Any] | None = None,
     block_size: int | str | None = None,
     workers: int | str | None = None,
 ) -> Prepared[SweepResult]:
@@ -725,10 +830,31 @@ def prepare(
         workers=workers,
         min_samples=2,
     )
+    user = _relaxed_sampler(sampler, relaxation)
     return Prepared(
         samples=config.samples,
-        run=partial(run, dist, taus, bool(float32), relaxation, config),
+        run=partial(run, dist, taus, bool(float32), relaxation, config, user=user),
     )
+
+
+def _relaxed_sampler(
+    sampler: str | UserSampler | Callable[..., Any] | None, relaxation: Relaxation
+) -> UserSampler | None:
+    """The user's relaxed sampler, or None for the built-in noise and relaxation."""
+    if sampler is None:
+        return None
+    if relaxation is not gumbel_softmax:
+        raise InputError("give `sampler` or `relaxation`, not both: a sampler draws y itself")
+    if isinstance(sampler, UserSampler):
+        return sampler
+    if isinstance(sampler, str):
+        if ":" not in sampler:
+            raise InputError(
+                f"`sampler` {sampler!r} is not a SPEC; the sweep checks a user's relaxed "
+                "sampler, package.module:function or path/to/file.py:function"
+            )
+        return load_user_sampler(sampler)
+    return user_sampler(sampler)
 
 
 def run(
@@ -738,6 +864,8 @@ def run(
     relaxation: Relaxation,
     config: RunConfig,
     progress: Callable[[int], None] | None = None,
+    *,
+    user: UserSampler | None = None,
 ) -> SweepResult:
     """Run the sweep on validated input (see :func:`prepare`)."""
     samples, seed, alpha = config.samples, config.seed, config.alpha
@@ -745,7 +873,7 @@ def run(
     size = plan.block_size
     # The two most probable categories (lowest indices on ties).
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])
-    kernel = SweepKernel(dist, taus, (i, j), relaxation, float32)
+    kernel = SweepKernel(dist, taus, (i, j), relaxation, float32, user, size)
     part = engine.run_blocks(
         plan,
         seed,
@@ -755,7 +883,9 @@ def run(
         backend=config.backend,
         progress=progress,
     )
-    points = _points(part, dist, taus, alpha=alpha, seed=seed, float32=float32)
+    points = _points(
+        part, dist, taus, alpha=alpha, seed=seed, float32=float32, user=user is not None
+    )
     failures = [
         f"{what} fails at tau = {', '.join(f'{p.tau:.3g}' for p in bad)}"
         for what, bad in (
@@ -767,9 +897,17 @@ def run(
     nan_taus = [p for p in points if p.nonfinite]
     if nan_taus:
         failures.append("NaN or infinite y at tau = " + ", ".join(f"{p.tau:.3g}" for p in nan_taus))
+    off = [p for p in points if p.off_simplex]
+    if off:
+        failures.append(
+            "y off the simplex (a negative entry or a sum off 1) at tau = "
+            + ", ".join(f"{p.tau:.3g} ({p.off_simplex} rows)" for p in off)
+        )
     failures += _monotone_failures(points)
-    name = getattr(relaxation, "__name__", type(relaxation).__name__)
+    name = user.name if user else getattr(relaxation, "__name__", type(relaxation).__name__)
     return SweepResult(
+        null_hypothesis=NULL_HYPOTHESIS if user is None else USER_NULL_HYPOTHESIS,
+        user_sampler=user is not None,
         pi=tuple(float(x) for x in dist.p),
         samples=samples,
         pair=(i, j),
@@ -779,7 +917,11 @@ def run(
         points=tuple(points),
         failures=tuple(failures),
         provenance=provenance.collect(
-            seed=seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise="reference"
+            seed=seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=size,
+            noise="reference" if user is None else user.name,
+            sampler_origin="built-in" if user is None else user.origin,
         ),
     )
 
@@ -792,8 +934,13 @@ def _points(
     alpha: float,
     seed: int,
     float32: bool,
+    user: bool = False,
 ) -> list[SweepPoint]:
-    """Turn the folded sums into one SweepPoint per tau, with Holm's decisions."""
+    """Turn the folded sums into one SweepPoint per tau, with Holm's decisions.
+
+    For a user's relaxed sampler (``user``) a KS test whose values are not all finite (y_i
+    or y_j underflowed to 0) is untested: outside the Holm family, and not a rejection.
+    """
     n = part.n
     se = np.sqrt(part.m2 / (n - 1) / n)
     fraction = part.one_hot / n
@@ -801,7 +948,10 @@ def _points(
     gofs = [categorical_gof(c, dist.p, alpha=alpha, seed=seed) for c in part.counts]
     ks = [ks_logistic(values) for values in part.ks]
     log10_ps = np.array([v for g, k in zip(gofs, ks, strict=True) for v in (g.log10_pvalue, k[2])])
-    rejected = holm_reject(log10_ps, alpha).reshape(-1, 2)
+    tested = ~np.isnan(log10_ps) if user else np.ones(log10_ps.size, dtype=bool)
+    rejected = np.zeros(log10_ps.size, dtype=bool)
+    rejected[tested] = holm_reject(log10_ps[tested], alpha)
+    rejected = rejected.reshape(-1, 2)
     points = []
     for t, tau in enumerate(taus):
         bias, bias_se = jackknife_mean_bias(part.group_n, part.group_sum[t], dist.p)
@@ -831,7 +981,9 @@ def _points(
                 logistic_ks_log10_pvalue=ks[t][2],
                 logistic_max_error=float(part.max_error[t]),
                 logistic_rel_error=rel_error,
-                logistic_rejected=bool(rejected[t, 1]) or not rel_error <= LAW_RTOL,
+                logistic_rejected=bool(rejected[t, 1])
+                or (not user and not rel_error <= LAW_RTOL),
+                off_simplex=int(part.off_simplex[t]),
             )
         )
     return points

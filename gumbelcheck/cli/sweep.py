@@ -18,6 +18,8 @@ Examples:
   gumbelcheck sweep --pi 0.1,0.2,0.7 --tau 0.1,0.5,1,2 -n 1M --float32 --csv sweep.csv
 
   gumbelcheck sweep --logits=-inf,0,1,2 --tau 1e-2:1e2:9 --plot sweep.png
+
+  gumbelcheck sweep --pi 0.1,0.2,0.7 --sampler my_layer.py:relaxed   # your Gumbel-Softmax
 """
 
 
@@ -44,6 +46,14 @@ def sweep(
             "--float32", help="Also report the share of exactly one-hot samples in float32."
         ),
     ] = False,
+    sampler: Annotated[
+        str | None,
+        typer.Option(
+            help="Check your own Gumbel-Softmax: package.module:function or "
+            "path/to/file.py:function, called as function(logits, n, seed, tau) and returning "
+            "the n x k relaxed samples (one seed per block, the same at every tau)."
+        ),
+    ] = None,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -81,6 +91,7 @@ def sweep(
         seed=seed,
         alpha=alpha,
         float32=float32,
+        sampler=sampler,
         workers=workers,
     )
     if plot is not None:

@@ -7,7 +7,9 @@ own generator draws it), so that a function deterministic in its seed gives a re
 run for any number of workers. It returns the n sampled category indices as anything numpy
 converts (a numpy array, a CPU torch tensor, a JAX array), or, when declared with
 :func:`returns_counts`, the k per-category counts (a GPU sampler counts on the device and
-ships k numbers instead of n).
+ships k numbers instead of n). The sweep calls a relaxed form, ``function(logits, n, seed,
+tau)``, that returns the n x k relaxed samples of a user's Gumbel-Softmax
+(:meth:`UserSampler.relax`).
 
 A contract violation (an import that fails, an object that is not callable, a call that
 raises, the wrong length, a non-integer or NaN result, counts that do not add up to n) is a
@@ -147,6 +149,28 @@ class UserSampler:
         if self.returns == "counts":
             return self._checked_counts(array, dist.k, n, where)
         return self._tally_indices(array, dist.k, n, where)
+
+    def relax(
+        self, dist: Categorical, n: int, seed: int, tau: float, block: int
+    ) -> NDArray[np.float64]:
+        """The relaxed form ``function(logits, n, seed, tau)``: n relaxed samples, an n x k
+        float64 array (a user's Gumbel-Softmax). Its values are the sweep's to judge (NaN,
+        rows off the simplex); a wrong shape or a call that raises is a :class:`SamplerError`.
+        """
+        where = f"(block {block}, n = {n}, seed = {seed}, tau = {tau:g})"
+        try:
+            out = self.function(dist.logp.copy(), n, seed, tau)
+        except Exception as error:
+            raise SamplerError(
+                f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
+            ) from None
+        array = self._as_array(out, where)
+        if array.shape != (n, dist.k):
+            raise SamplerError(
+                f"sampler {self.name!r} returned shape {array.shape}; the relaxed form "
+                f"function(logits, n, seed, tau) returns n x k = ({n}, {dist.k}) {where}"
+            )
+        return array.astype(np.float64, copy=False)
 
     def _as_array(self, out: Any, where: str) -> NDArray[Any]:
         try:

@@ -71,3 +71,44 @@ def counts_off_by_one(logits, n, seed):
 
 
 not_callable = 42
+
+
+def _perturbed(logits, n, seed):
+    """ln pi + g with g = -log(-log U), U on (0, 1], from the seed alone (the same for every
+    tau: common random numbers)."""
+    u = 1.0 - np.random.default_rng(seed).random((n, logits.size))
+    return logits - np.log(-np.log(u))
+
+
+def relaxed(logits, n, seed, tau):
+    """Correct Gumbel-Softmax, in log space (max subtracted before dividing by tau)."""
+    x = _perturbed(logits, n, seed)
+    z = (x - x.max(axis=1, keepdims=True)) / tau
+    y = np.exp(z)
+    return y / y.sum(axis=1, keepdims=True)
+
+
+def relaxed_tau_misplaced(logits, n, seed, tau):
+    """Wrong: softmax(ln pi / tau + g), which samples proportional to pi^(1/tau)."""
+    u = 1.0 - np.random.default_rng(seed).random((n, logits.size))
+    x = logits / tau - np.log(-np.log(u))
+    y = np.exp(x - x.max(axis=1, keepdims=True))
+    return y / y.sum(axis=1, keepdims=True)
+
+
+def relaxed_naive(logits, n, seed, tau):
+    """Wrong: exp(x / tau) without subtracting the maximum: inf / inf = NaN at small tau."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.exp(_perturbed(logits, n, seed) / tau)
+        return y / y.sum(axis=1, keepdims=True)
+
+
+def relaxed_unnormalized(logits, n, seed, tau):
+    """Wrong: exp((x - max x) / tau), never divided by its sum."""
+    x = _perturbed(logits, n, seed)
+    return np.exp((x - x.max(axis=1, keepdims=True)) / tau)
+
+
+def relaxed_flat(logits, n, seed, tau):
+    """Broken contract: one row per call instead of n x k."""
+    return np.full(logits.size, 1.0 / logits.size)
