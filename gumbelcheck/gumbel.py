@@ -84,7 +84,12 @@ def pdf(x: ArrayLike, mu: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Any:
     """
     with np.errstate(all="ignore"):
         z, beta = _standardize(x, mu, beta)
-        return _out(np.exp(-_neg_log_density(z, np.exp(-z))) / beta)
+        neg_log = _neg_log_density(z, np.exp(-z))
+        density = np.exp(-neg_log)
+        # Where exp(-(z + e^-z)) is subnormal it has lost bits that a division by beta < 1
+        # would bring back into the normal range: take the log of beta first there.
+        lost = density < np.finfo(np.float64).tiny
+        return _out(np.where(lost, np.exp(-neg_log - np.log(beta)), density / beta))
 
 
 def logpdf(x: ArrayLike, mu: ArrayLike = 0.0, beta: ArrayLike = 1.0) -> Any:

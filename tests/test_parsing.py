@@ -21,12 +21,19 @@ from gumbelcheck.core.params import categorical, parse_alpha, parse_count
         ("2.5k", 2500),
         ("1G", 10**9),
         ("1e10", 10**10),
+        ("9007199254740992", 2**53),
         ("12345678901234567890", 12345678901234567890),
         (42, 42),
     ],
 )
 def test_parse_count_accepts_the_usual_spellings(text: str | int, value: int) -> None:
-    assert parse_count(text) == value
+    assert parse_count(text, maximum=10**20) == value
+
+
+@pytest.mark.parametrize("text", ["9007199254740993", "1e30", "1e300", 10**40])
+def test_parse_count_refuses_more_draws_than_one_run_may_make(text: str | int) -> None:
+    with pytest.raises(InputError, match=r"`samples` .* is too large; it must be at most 9,007"):
+        parse_count(text)
 
 
 @pytest.mark.parametrize("text", ["abc", "1.5", "1e-3", "-5", "", "10X", "nan", "inf", "1e400"])

@@ -225,16 +225,21 @@ def test_too_few_control_draws_fail_a_suite_as_a_hard_failure() -> None:
 
 
 def test_a_sweep_failure_without_a_hard_failure_goes_through_holm() -> None:
-    # At its own alpha = 0.5 this sweep rejects (p = 0.29); at the suite's 0.01 Holm passes it.
+    # At the suite's alpha = 0.5 this sweep rejects on its own (p = 0.29); with a second check
+    # in the family, Holm's adjusted p is 2 x 0.29 = 0.58 and the suite passes it.
     text = (
+        "alpha = 0.5\n"
         '[[check]]\nname = "s"\ncheck = "sweep"\npi = [0.1, 0.2, 0.7]\ntau = "0.1,1,10"\n'
-        "samples = 2000\nseed = 16\nalpha = 0.5\n"
+        "samples = 2000\nseed = 16\n"
+        '[[check]]\nname = "m"\ncheck = "maxtrick"\npi = [0.5, 0.5]\nsamples = 1000\nseed = 1\n'
     )
-    (entry,) = run_suite(parse_suite(text)).entries
+    entry, _ = run_suite(parse_suite(text)).entries
     summary = entry.result.summary()
     assert not entry.result.passed
+    assert entry.result.alpha == 0.5  # the suite's level reached the check
     assert not summary.hard_failure
     assert summary.pvalue == pytest.approx(0.288, abs=1e-3)
+    assert entry.holm_log10_pvalue == pytest.approx(math.log10(2 * 0.288), abs=1e-2)
     assert entry.passed
 
 

@@ -40,7 +40,8 @@ from numpy.typing import NDArray
 from gumbelcheck import engine
 from gumbelcheck.checks.maxtrick import NULL_HYPOTHESIS, count_draws, null_hypothesis
 from gumbelcheck.core import provenance
-from gumbelcheck.core.params import Categorical, categorical, parse_count
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.core.params import MAX_SAMPLES, Categorical, categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary, log10
 from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers import DEFAULT_SAMPLER, AnySampler, Sampler, UserSampler, resolve
@@ -279,6 +280,10 @@ def calibrate(
     ).run(progress)
 
 
+#: Most replicates of one calibration (each keeps its test result in memory).
+MAX_REPLICATES = 1_000_000
+
+
 def prepare(
     pi: str | Sequence[float] | NDArray[np.float64] | None = None,
     *,
@@ -295,11 +300,17 @@ def prepare(
     """Validate the input of :func:`calibrate` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
-    count = parse_count(replicates, "`replicates`", minimum=2)
+    count = parse_count(replicates, "`replicates`", minimum=2, maximum=MAX_REPLICATES)
     config = RunConfig.create(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
     chosen = resolve(sampler, "sampler")
+    config.check_memory(chosen.bytes_per_sample(dist.k), chosen.block_size(dist.k))
+    if config.samples * count > MAX_SAMPLES:
+        raise InputError(
+            f"`replicates` {count:,} x `samples` {config.samples:,} draws exceed "
+            f"{MAX_SAMPLES:,}; use fewer replicates or samples"
+        )
     return Prepared(samples=config.samples * count, run=partial(run, dist, chosen, count, config))
 
 

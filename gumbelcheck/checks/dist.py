@@ -1018,8 +1018,7 @@ def prepare(
 ) -> Prepared[DistResult]:
     """Validate the input of :func:`dist` (parameters as there) and return it ready to run;
     raises InputError, before any work, on anything invalid."""
-    location = parse_real(mu, "`mu`")
-    scale = parse_real(beta, "`beta`", positive=True)
+    location, scale = _parameters(mu, beta)
     config = RunConfig.create(
         samples=samples,
         seed=seed,
@@ -1028,11 +1027,41 @@ def prepare(
         workers=workers,
         min_samples=MIN_SAMPLES,
     )
+    config.check_memory(32, engine.default_block_size(1))
     _function_set(functions)
     return Prepared(
         samples=config.samples,
         run=partial(run, location, scale, functions, sampler, points, config),
     )
+
+
+#: Largest |mu| and beta, smallest beta: the grids x = mu + beta z (|z| up to about 750), the
+#: moments (beta^2) and their references stay finite and normal in float64.
+MAX_LOCATION, MAX_SCALE, MIN_SCALE = 1e100, 1e100, 1e-100
+
+#: beta must be at least this many units in the last place of mu, so that x = mu + beta z
+#: resolves z to about six digits.
+MIN_SCALE_ULPS = 2**20
+
+
+def _parameters(mu: float | str, beta: float | str) -> tuple[float, float]:
+    """Validated (mu, beta): finite, in range, and beta resolvable next to mu."""
+    location = parse_real(mu, "`mu`")
+    scale = parse_real(beta, "`beta`", positive=True)
+    if abs(location) > MAX_LOCATION:
+        raise InputError(f"`mu` {location:g} is beyond +-{MAX_LOCATION:g}; use a smaller |mu|")
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise InputError(
+            f"`beta` {scale:g} is outside [{MIN_SCALE:g}, {MAX_SCALE:g}]; use a scale in range"
+        )
+    resolvable = MIN_SCALE_ULPS * math.ulp(location)
+    if scale < resolvable:
+        raise InputError(
+            f"`beta` {scale:g} is too small next to `mu` {location:g}: x = mu + beta z cannot "
+            f"resolve z in float64 below beta = {resolvable:.3g} (2**20 ulp of mu); use a "
+            "larger beta or shift mu towards 0"
+        )
+    return location, scale
 
 
 def run(

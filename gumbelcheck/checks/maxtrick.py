@@ -258,6 +258,7 @@ def prepare(
         samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
     )
     chosen = resolve(sampler, "sampler")
+    config.check_memory(chosen.bytes_per_sample(dist.k), chosen.block_size(dist.k))
     return Prepared(samples=config.samples, run=partial(run, dist, chosen, config))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.core.params import categorical, parse_alpha
+from gumbelcheck.core.params import MAX_SAMPLES, categorical, parse_alpha
 from gumbelcheck.output.json import jsonable
 from gumbelcheck.stats import TARGET_POWER, detectable_noncentrality
 
@@ -94,8 +94,20 @@ def plan(
         raise InputError(f"`w` {w} must be a positive number, like 0.01")
     if not 0 < power < 1:
         raise InputError(f"`power` {power} is outside (0, 1); use a power like 0.9")
+    if power <= alpha:
+        raise InputError(
+            f"`power` {power} is not above `alpha` {alpha}: a test rejects that often with no "
+            "deviation at all; ask for a power like 0.9"
+        )
     effect = 2.0 * tv if tv is not None else float(w)  # type: ignore[arg-type]
     noncentrality = detectable_noncentrality(df, alpha, power)
+    needed = noncentrality / effect**2 if effect**2 > 0 else math.inf
+    if not needed <= MAX_SAMPLES:
+        raise InputError(
+            f"catching {'`tv` ' + format(tv, 'g') if tv is not None else '`w` ' + format(w, 'g')}"
+            f" would take {needed:.3g} draws, more than one run may make ({MAX_SAMPLES:.3g}); "
+            "ask for a larger deviation"
+        )
     return PlanResult(
         df=df,
         alpha=alpha,
@@ -103,5 +115,5 @@ def plan(
         w=effect,
         tv=tv,
         noncentrality=noncentrality,
-        samples=math.ceil(noncentrality / effect**2),
+        samples=math.ceil(needed),
     )

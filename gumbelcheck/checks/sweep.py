@@ -831,10 +831,17 @@ def prepare(
         min_samples=2,
     )
     user = _relaxed_sampler(sampler, relaxation)
+    # The noise, work, y and log y arrays (and a float32 copy), k numbers each per sample.
+    config.check_memory((36 if float32 else 32) * dist.k, _default_block_size(dist.k))
     return Prepared(
         samples=config.samples,
         run=partial(run, dist, taus, bool(float32), relaxation, config, user=user),
     )
+
+
+def _default_block_size(k: int) -> int:
+    """Samples per block by default: about BLOCK_NUMBERS numbers, at least MIN_BLOCK_SIZE."""
+    return max(MIN_BLOCK_SIZE, engine.default_block_size(k, BLOCK_NUMBERS))
 
 
 def _relaxed_sampler(
@@ -869,7 +876,7 @@ def run(
 ) -> SweepResult:
     """Run the sweep on validated input (see :func:`prepare`)."""
     samples, seed, alpha = config.samples, config.seed, config.alpha
-    plan = config.plan(max(MIN_BLOCK_SIZE, engine.default_block_size(dist.k, BLOCK_NUMBERS)))
+    plan = config.plan(_default_block_size(dist.k))
     size = plan.block_size
     # The two most probable categories (lowest indices on ties).
     i, j = (int(c) for c in np.argsort(-dist.p, kind="stable")[:2])

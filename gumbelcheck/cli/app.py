@@ -1,15 +1,19 @@
 """The command group: one-line errors, exit codes, and reporting a result.
 
-Exit codes: 0 every check passed, 1 a check failed, 2 usage, input or I/O error,
-130 interrupted. Errors are one line on stderr, never a traceback. The library names
-parameters as Python does (```block_size` 0 ...``); errors show them as this command
-line's flags (``--block-size 0 ...``).
+Exit codes: 0 every check passed, 1 a check failed, 2 usage, input, configuration or I/O
+error (or a user sampler that broke its contract), 3 an internal error of gumbelcheck,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Errors are one line on stderr, never a
+traceback (``--debug`` adds it for internal errors). The library names parameters as Python
+does (```block_size` 0 ...``); errors show them as this command line's flags
+(``--block-size 0 ...``).
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,7 +24,24 @@ from typer.core import TyperGroup
 from gumbelcheck._version import __version__
 from gumbelcheck.core.errors import InputError
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+#: Where an internal error should be reported.
+REPORT_TO = "the gumbelcheck issue tracker, with the command line and this message"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (reports are written atomically, so none is
+    half-written; worker processes end with the run)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+#: Set by --debug: internal errors print their traceback.
+_debug = False
 
 _PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
@@ -53,6 +74,7 @@ class _OneLineErrors(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        previous = _on_sigterm()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.TyperException as error:  # usage errors of typer's parser
@@ -65,6 +87,21 @@ class _OneLineErrors(TyperGroup):
             code = _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
         except (KeyboardInterrupt, typer.Abort):
             code = _fail("interrupted; no report was written", EXIT_INTERRUPTED)
+        except Terminated:
+            code = _fail("terminated (SIGTERM); no report was written", EXIT_TERMINATED)
+        except Exception as error:  # a bug of gumbelcheck's, never a verdict
+            if _debug:
+                import traceback
+
+                traceback.print_exc()
+            detail = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            hint = "" if _debug else "; rerun with --debug for the traceback"
+            code = _fail(
+                f"internal error ({detail}); please report it to {REPORT_TO}{hint}", EXIT_INTERNAL
+            )
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         code = code if isinstance(code, int) else EXIT_PASS
         if code == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into a silent Exit(130)
             _fail("interrupted; no report was written", EXIT_INTERRUPTED)
@@ -86,6 +123,13 @@ class _OneLineErrors(TyperGroup):
                 if param.name and long:
                     flags.setdefault(param.name, long[0])
         return _PARAMETER.sub(lambda m: flags.get(m.group(1), m.group(1)), message)
+
+
+def _on_sigterm() -> Any:
+    """Handle SIGTERM like Ctrl-C for the run (main thread only); the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminate)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -119,11 +163,17 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the traceback of an internal error (exit 3).")
+    ] = False,
 ) -> None:
     """Verify the Gumbel-Max trick and friends with seeded Monte Carlo experiments.
 
-    Exit codes: 0 every check passed, 1 a check failed, 2 usage, input or I/O error.
+    Exit codes: 0 every check passed, 1 a check failed, 2 usage, input, configuration or I/O
+    error, 3 internal error (a bug: please report it), 130 interrupted, 143 terminated.
     """
+    global _debug
+    _debug = debug
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit()

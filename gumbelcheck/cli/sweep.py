@@ -57,8 +57,8 @@ def sweep(
     plot: Annotated[
         Path | None,
         typer.Option(
-            help="Draw both gaps against tau into this PNG (needs matplotlib, "
-            "the optional 'plot' extra of gumbelcheck)."
+            help="Draw both gaps against tau into this figure, .png, .svg or .pdf by its suffix "
+            "(needs matplotlib, the optional 'plot' extra of gumbelcheck)."
         ),
     ] = None,
     workers: Workers = None,
@@ -95,6 +95,9 @@ def sweep(
         workers=workers,
     )
     if plot is not None:
+        from gumbelcheck.output.figures import figure_format
+
+        figure_format(plot)
         try:
             import matplotlib  # noqa: F401
         except ImportError:

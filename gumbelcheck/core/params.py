@@ -19,12 +19,19 @@ from gumbelcheck.core.errors import InputError
 #: Largest deviation of sum(pi) from 1 accepted without ``normalize``.
 SUM_TOLERANCE = 1e-9
 
+#: Most draws one run may make (2**53: counts and their float64 sums stay exact). At tens of
+#: millions of draws a second that is years of one machine's time.
+MAX_SAMPLES = 2**53
+
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _COUNT = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+]?[0-9]+)?)\s*([kKmMgGbBtT]?)\s*$")
 
 
-def parse_count(text: str | int, name: str = "`samples`", minimum: int = 1) -> int:
-    """Parse a whole number such as ``10000000``, ``10_000_000``, ``1e7`` or ``10M``.
+def parse_count(
+    text: str | int, name: str = "`samples`", minimum: int = 1, maximum: int = MAX_SAMPLES
+) -> int:
+    """Parse a whole number such as ``10000000``, ``10_000_000``, ``1e7`` or ``10M``, between
+    ``minimum`` and ``maximum``.
 
     Suffixes K, M, G (or B) and T mean 1e3, 1e6, 1e9 and 1e12.
     """
@@ -48,6 +55,8 @@ def parse_count(text: str | int, name: str = "`samples`", minimum: int = 1) -> i
             value = int(number)
     if value < minimum:
         raise InputError(f"{name} {text} is too small; it must be at least {minimum}")
+    if value > maximum:
+        raise InputError(f"{name} {text} is too large; it must be at most {maximum:,}")
     return value
 
 
@@ -176,8 +185,10 @@ def _from_logits(logits: NDArray[np.float64]) -> Categorical:
             raise InputError(f"`logits` entry {i} is +inf; logits must be finite or -inf")
     if np.all(logits == -np.inf):
         raise InputError("`logits` are all -inf; at least one category needs a finite logit")
-    # Stable log-softmax: subtract the maximum before exponentiating.
-    shifted = logits - logits.max()
+    # Stable log-softmax: subtract the maximum before exponentiating. A spread beyond the
+    # float64 range gives -inf, probability 0, which is what exp of it is.
+    with np.errstate(over="ignore"):
+        shifted = logits - logits.max()
     logp = shifted - math.log(math.fsum(np.exp(shifted)))
     return Categorical(p=np.exp(logp), logp=logp)
 

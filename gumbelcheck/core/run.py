@@ -64,7 +64,7 @@ class RunConfig:
             seed=engine.resolve_seed(parse_seed(seed)),
             alpha=parse_alpha(alpha),
             block_size=None if block_size is None else parse_count(block_size, "`block_size`"),
-            workers=engine.default_workers() if workers is None else _workers(workers),
+            workers=_workers(workers),
             backend=_backend(backend),
         )
 
@@ -72,9 +72,40 @@ class RunConfig:
         """The block plan: this run's block size, or the check's default."""
         return engine.Plan(samples=self.samples, block_size=self.block_size or default_block_size)
 
+    def check_memory(self, bytes_per_sample: int, default_block_size: int) -> None:
+        """InputError, before any sampling, when a block of this run would not fit in memory.
+
+        ``bytes_per_sample`` is what the check's kernel holds per sample of a block (all its
+        arrays); every worker holds a block, and together they may take half of the memory
+        the machine has available.
+        """
+        size = min(self.block_size or default_block_size, self.samples)
+        need = size * bytes_per_sample * self.workers
+        budget = available_memory() // 2
+        if need > budget:
+            raise InputError(
+                f"`block_size` {size:,} needs {need / 2**30:.3g} GiB for {self.workers} "
+                f"worker(s) but {budget / 2**30:.3g} GiB is half of the memory available; use "
+                f"a block size of at most {max(1, budget // (bytes_per_sample * self.workers)):,}"
+            )
+
     def with_seed(self, seed: int, samples: int | None = None) -> RunConfig:
         """The same configuration with another seed (and sample count)."""
         return replace(self, seed=seed, samples=self.samples if samples is None else samples)
+
+def available_memory() -> int:
+    """Bytes of memory available to new allocations (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    import os
+
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
 
 def parse_seed(seed: int | str | None) -> int | None:
     """A root seed: a whole number >= 0 (not a bool or a float), or None for fresh entropy."""
@@ -101,8 +132,11 @@ def _backend(backend: str) -> str:
     return backend
 
 
-def _workers(workers: int | str) -> int:
-    return parse_count(workers, "`workers`")
+def _workers(workers: int | str | None) -> int:
+    """Workers: all cores by default, and never more (more only add start-up and memory;
+    results do not depend on it)."""
+    cores = engine.default_workers()
+    return cores if workers is None else min(cores, parse_count(workers, "`workers`"))
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -6,14 +6,31 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gumbelcheck.core.errors import InputError
 from gumbelcheck.output.files import atomic_write_bytes
+
+#: The figure formats a path's suffix may ask for.
+FORMATS = ("png", "svg", "pdf")
+
+
+def figure_format(path: str | Path) -> str:
+    """The format a figure path asks for by its suffix; InputError for any other suffix
+    (checked before any sampling, so that PNG bytes never land in a file named .jpg)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise InputError(
+            f"cannot draw {str(path)!r}: a figure is written as {', '.join(FORMATS)}; end the "
+            "file name with one of these suffixes"
+        )
+    return suffix
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.sweep import SweepResult
 
 
 def sweep_png(result: SweepResult, path: str | Path) -> None:
-    """Draw both gaps against tau (log axis) with matplotlib (Agg, headless) into a PNG."""
+    """Draw both gaps against tau (log axis) with matplotlib (Agg, headless) into a PNG, SVG
+    or PDF file, by the path's suffix (see :func:`figure_format`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -46,5 +63,5 @@ def sweep_png(result: SweepResult, path: str | Path) -> None:
         fontsize=10,
     )
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format=figure_format(path))
     atomic_write_bytes(path, buffer.getvalue())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,22 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     if target.is_dir():
         raise InputError(f"report path {str(target)!r} is a directory; give a file name")
+    if target.is_symlink():
+        raise InputError(
+            f"report path {str(target)!r} is a symbolic link; a report replaces its target "
+            "file whole, so give the real path"
+        )
+    if target.exists():
+        if not target.is_file():
+            raise InputError(
+                f"report path {str(target)!r} is not a regular file (a FIFO, a device, ...); "
+                "give a file name (--json prints to standard output)"
+            )
+        # The mode bits too: root may write anywhere, but a read-only file says "keep me".
+        if not os.access(target, os.W_OK) or not target.stat().st_mode & stat.S_IWUSR:
+            raise InputError(
+                f"report path {str(target)!r} is read-only; make it writable or choose another"
+            )
     parent = target.parent if str(target.parent) else Path()
     if not parent.is_dir():
         raise InputError(

@@ -56,6 +56,10 @@ class Sampler:
 
         return default_block_size(k)
 
+    def bytes_per_sample(self, k: int) -> int:
+        """Memory a block holds per sample: k uniforms and a work array of float64."""
+        return 16 * k
+
     @property
     def origin(self) -> str:
         """What identifies the code (for provenance): always ``built-in``."""

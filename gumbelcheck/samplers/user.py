@@ -124,6 +124,11 @@ class UserSampler:
         """Default draws per block (per call): :data:`BLOCK_SIZE`, whatever ``k`` is."""
         return BLOCK_SIZE
 
+    def bytes_per_sample(self, k: int) -> int:
+        """Memory gumbelcheck holds per sample of a block: the returned indices and their
+        copy (what the user's function holds is its own)."""
+        return 16
+
     @property
     def description(self) -> str:
         """One line for reports."""

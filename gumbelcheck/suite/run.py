@@ -121,6 +121,10 @@ def prepare_suite(
         params = dict(check.params)
         if workers is not None and "workers" in info.parameters():
             params["workers"] = workers
+        if "alpha" in info.parameters():
+            # Every check's own verdict (its CSV) at the suite's level; a check may not set
+            # its own (see parse_suite): the report and the suite must not disagree on it.
+            params["alpha"] = spec.alpha
         try:
             info.check_parameters(params)
             prepared.append(info.prepare_function()(**params))

@@ -9,6 +9,7 @@ same format.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -65,6 +66,16 @@ def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
         kind = params.pop("check", None)
         if not isinstance(name, str) or not name:
             raise _error(f'{source}: check {position} has no name; add name = "..."')
+        if not _SAFE_NAME.fullmatch(name):
+            raise _error(
+                f"{source}: check name {name!r} is not a safe file name (it names the check's "
+                "report); use letters, digits, '.', '_' and '-', not starting with '.'"
+            )
+        if "alpha" in params:
+            raise _error(
+                f"{source}: check {name!r} sets alpha; the suite's top-level alpha is the "
+                "family-wise level of every check (Holm), so remove it from the check"
+            )
         try:
             registry.get(kind).check_parameters(params)
         except InputError as error:
@@ -78,6 +89,10 @@ def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
     return SuiteSpec(alpha=alpha, checks=tuple(specs), text=text)
 
 
+#: A check's name: a plain file name of at most 100 characters.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
 def _error(message: str) -> InputError:
     return InputError(message, in_file=True)
 
@@ -88,4 +103,8 @@ def load_suite(path: Path) -> SuiteSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"cannot read suite {str(path)!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"suite {str(path)!r} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     return parse_suite(text, str(path))
