@@ -12,7 +12,7 @@ import pytest
 from typer.testing import Result
 
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.output.manifest import write_outputs
+from gumbelcheck.output.manifest import SELF_HASH, manifest_hash, write_outputs
 from gumbelcheck.stats import holm
 from gumbelcheck.suite.replay import replay
 from gumbelcheck.suite.run import run_suite
@@ -140,6 +140,7 @@ def _rewrite(results_dir: Path, edit_manifest: Callable[[dict], None]) -> None:
 
     manifest["checks"][0]["sha256"] = hashlib.sha256(text.encode()).hexdigest()
     edit_manifest(manifest)
+    manifest[SELF_HASH] = manifest_hash(manifest)
     (results_dir / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -168,3 +169,140 @@ def test_missing_report_fails(results_dir: Path) -> None:
 def test_not_a_results_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no manifest\.json"):
         replay(tmp_path)
+
+
+# Replay cannot be fooled -------------------------------------------------------------------
+
+
+def _edit_manifest(results_dir: Path, edit: Callable[[dict], None], rehash: bool = True) -> None:
+    path = results_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    if rehash:
+        manifest[SELF_HASH] = manifest_hash(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_an_edited_manifest_is_caught_by_its_own_hash(cli: Cli, results_dir: Path) -> None:
+    _edit_manifest(results_dir, lambda m: m.update(verdict="PASS", alpha=0.5), rehash=False)
+    result = cli("replay", str(results_dir), "-q")
+    assert result.exit_code == 1
+    assert "manifest.json" in result.stdout
+    assert "edited" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.pop("checks"), "has no 'checks'"),
+        (lambda m: m.update(checks=[]), "lists no checks: there is nothing to verify"),
+        (lambda m: m.update(checks="right.csv"), "'checks' is a str, not a list"),
+        (lambda m: m["checks"][0].pop("sha256"), "has no 'sha256'"),
+        (lambda m: m["checks"][0].update(file="/etc/passwd"), "not a plain file name"),
+        (lambda m: m["checks"][0].update(file="../right.csv"), "not a plain file name"),
+        (lambda m: m.update(versions={"numpy": 2}), "versions must map names"),
+        (lambda m: m.update(format=1), "not a gumbelcheck manifest of format 2"),
+        (lambda m: m["checks"][0].update(name="other"), "but its suite has the checks"),
+    ],
+)
+def test_a_malformed_manifest_is_one_line_exit_2(
+    cli: Cli, results_dir: Path, edit: Callable[[dict], None], message: str
+) -> None:
+    _edit_manifest(results_dir, edit)
+    result = cli("replay", str(results_dir), "-q")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_changed_line_ending_is_a_difference(results_dir: Path) -> None:
+    path = results_dir / "right.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    outcome = replay(results_dir)
+    assert not outcome.passed
+    assert outcome.files[0].status == "edited"
+
+
+def test_nothing_from_a_results_folder_is_rendered_as_markup(
+    cli: Cli, results_dir: Path
+) -> None:
+    path = results_dir / "right.csv"
+    path.write_text(path.read_text().replace("# check:", "# [bold red]EVIL[/bold red]", 1))
+    result = cli("replay", str(results_dir), "-q")
+    assert result.exit_code == 1
+    assert "[bold red]EVIL" in result.stdout
+
+
+# A results folder is written as a unit -------------------------------------------------------
+
+
+def test_a_second_suite_on_the_same_folder_is_refused(cli: Cli, tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    from gumbelcheck.output.manifest import LOCK_NAME
+
+    config = tmp_path / "suite.toml"
+    config.write_text(SMALL)
+    out = tmp_path / "out"
+    out.mkdir()
+    fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a first suite, still running, holds it
+    try:
+        result = cli("suite", "--config", str(config), "--out", str(out), "-q")
+    finally:
+        os.close(fd)
+    assert result.exit_code == 2
+    assert "is being written by another gumbelcheck suite" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    again = cli("suite", "--config", str(config), "--out", str(out), "-q")
+    assert again.exit_code == 1  # the lock is free again; SMALL has a wrong sampler
+
+
+def test_two_suites_at_once_never_mix_a_folder(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = tmp_path / "suite.toml"
+    config.write_text(SMALL.replace("samples = 200_000", "samples = 1_000_000_000_000", 1))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gumbelcheck", "suite", "--config", str(config)]
+    command += ["--out", str(out), "-q", "--workers", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while f" {first.pid} " not in Path("/proc/locks").read_text():  # until it holds the lock
+        assert time.monotonic() < deadline, "the first suite never took the folder's lock"
+        time.sleep(0.05)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2
+    assert "is being written by another gumbelcheck suite" in second.stderr
+    first.send_signal(signal.SIGTERM)  # stopped mid-run: it leaves no report either
+    _, stderr = first.communicate(timeout=30)
+    assert first.returncode == 143, stderr
+    assert [p.name for p in out.iterdir()] == [".gumbelcheck.lock"]
+
+
+def test_a_new_suite_removes_the_reports_of_the_earlier_one(tmp_path: Path) -> None:
+    write_outputs(run_suite(parse_suite(SMALL)), tmp_path)
+    assert (tmp_path / "wrong.csv").exists()
+    write_outputs(run_suite(parse_suite(SMALL.split("[[check]]\nname = \"wrong\"")[0])), tmp_path)
+    assert not (tmp_path / "wrong.csv").exists()
+    assert replay(tmp_path).passed
+
+
+def test_a_failed_write_leaves_the_earlier_folder_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_outputs(run_suite(parse_suite(SMALL)), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def full_disk(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_outputs(run_suite(parse_suite(SMALL.replace("seed = 1", "seed = 9"))), tmp_path)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -63,12 +64,12 @@ def suite(
         out.mkdir(parents=True, exist_ok=True)
         writable(out / "manifest.json")
     writable(junit)
-    with suite_progress(quiet) as update:
-        result = run_suite(spec, workers=workers, progress=update)
-    if out is not None:
-        from gumbelcheck.output.manifest import write_outputs
+    from gumbelcheck.output.manifest import locked, write_outputs
 
-        write_outputs(result, out)
+    with locked(out) if out is not None else nullcontext(), suite_progress(quiet) as update:
+        result = run_suite(spec, workers=workers, progress=update)
+        if out is not None:
+            write_outputs(result, out)
     if junit is not None:
         from gumbelcheck.output.junit import suite_cases, write_junit
 

@@ -145,7 +145,7 @@ def suite(result: SuiteResult) -> RenderableType:
     for entry in result.entries:
         row = entry.row()
         table.add_row(
-            entry.name,
+            Text(entry.name),
             verdict_text(entry.passed),
             "-" if row.get("samples") is None else f"{row['samples']:,}",
             row.get("rule", "-"),
@@ -171,13 +171,14 @@ def suite(result: SuiteResult) -> RenderableType:
 
 def replay(result: ReplayResult) -> RenderableType:
     """One line per replayed report and the overall verdict."""
-    table = Table(title=f"gumbelcheck replay {result.directory}", title_justify="left")
+    # Text, never markup: nothing a manifest says is rendered as Rich markup.
+    table = Table(title=Text(f"gumbelcheck replay {result.directory}"), title_justify="left")
     table.box = box.SIMPLE_HEAD
     for name in ("file", "status", "detail"):
         table.add_column(name)
     for item in result.files:
         style = "green" if item.passed else "red"
-        table.add_row(item.file, Text(item.status, style=style), item.detail)
+        table.add_row(Text(item.file), Text(item.status, style=style), Text(item.detail))
     verdict = Text.assemble(("replay verdict: ", "bold"), verdict_text(result.passed))
     if not result.versions_match:
         verdict.append("  (versions differ from the manifest: verdicts compared instead of bytes)")
@@ -439,7 +440,7 @@ def calibration(result: CalibrationResult) -> RenderableType:
     deciles.add_column("", no_wrap=True)
     for q in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"):
         deciles.add_column(q, justify="right", no_wrap=True)
-    deciles.add_row(result.noise, *(f"{x:.3g}" for x in result.deciles))
+    deciles.add_row(Text(result.noise), *(f"{x:.3g}" for x in result.deciles))
     reference = np.quantile(result.reference_pvalues, [0.1 * i for i in range(1, 10)])
     deciles.add_row("exact multinomial", *(f"{x:.3g}" for x in reference))
     rate = Text.assemble(

@@ -13,7 +13,7 @@ from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.result import Summary
 from gumbelcheck.output.json import jsonable
-from gumbelcheck.output.manifest import MANIFEST_FORMAT, sha256
+from gumbelcheck.output.manifest import MANIFEST_FORMAT, SELF_HASH, manifest_hash, sha256
 from gumbelcheck.suite.run import SuiteProgress, run_suite
 from gumbelcheck.suite.spec import parse_suite
 
@@ -112,9 +112,30 @@ def _versions(manifest_or_now: dict[str, Any] | None = None) -> dict[str, str]:
     return {"gumbelcheck": str(manifest_or_now.get("tool_version")), **manifest_or_now["versions"]}
 
 
+#: The keys of a manifest, with their JSON types.
+_MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "format": int,
+    "tool_version": str,
+    "versions": dict,
+    "suite_toml": str,
+    "checks": list,
+    SELF_HASH: str,
+}
+
+#: The keys of each entry of a manifest's ``checks``.
+_CHECK_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "file": str,
+    "sha256": str,
+    "verdict": str,
+}
+
+
 def load_manifest(directory: Path) -> dict[str, Any]:
-    """Read a results directory's manifest.json; InputError when it is not one."""
+    """Read and validate a results directory's manifest.json; InputError naming the first
+    problem (missing or mistyped keys, a report outside the folder, no checks at all)."""
     path = directory / "manifest.json"
+    where = str(path)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -122,14 +143,42 @@ def load_manifest(directory: Path) -> dict[str, Any]:
             f"{str(directory)!r} has no manifest.json; give a folder written by "
             "gumbelcheck suite --out"
         ) from None
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"cannot read {str(path)!r}: {error}") from None
-    if manifest.get("format") != MANIFEST_FORMAT or "suite_toml" not in manifest:
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read {where!r}: {' '.join(str(error).split())}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise InputError(
-            f"{str(path)!r} is not a gumbelcheck manifest of format {MANIFEST_FORMAT}; "
+            f"{where!r} is not a gumbelcheck manifest of format {MANIFEST_FORMAT}; "
             "regenerate it with gumbelcheck suite --out"
         )
+    _check_keys(manifest, _MANIFEST_KEYS, where)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["versions"].items()):
+        raise InputError(f"{where!r}: versions must map names to version strings")
+    if not manifest["checks"]:
+        raise InputError(f"{where!r} lists no checks: there is nothing to verify")
+    for position, item in enumerate(manifest["checks"]):
+        if not isinstance(item, dict):
+            raise InputError(f"{where!r}: checks[{position}] is not an object")
+        _check_keys(item, _CHECK_KEYS, f"{where} checks[{position}]")
+        file = item["file"]
+        if file != Path(file).name or file.startswith(".") or "\\" in file:
+            raise InputError(
+                f"{where!r}: checks[{position}] names the file {file!r}, which is not a plain "
+                "file name in the folder; a manifest may only name its own reports"
+            )
     return manifest
+
+
+def _check_keys(data: dict[str, Any], keys: dict[str, Any], where: str) -> None:
+    for key, kind in keys.items():
+        if key not in data:
+            raise InputError(
+                f"{where!r} has no {key!r}; regenerate it with gumbelcheck suite --out"
+            )
+        if not isinstance(data[key], kind) or isinstance(data[key], bool):
+            raise InputError(
+                f"{where!r}: {key!r} is a {type(data[key]).__name__}, not a "
+                f"{getattr(kind, '__name__', kind)}; regenerate it with gumbelcheck suite --out"
+            )
 
 
 def replay(
@@ -149,6 +198,21 @@ def replay(
     directory = Path(directory)
     manifest = load_manifest(directory)
     spec = parse_suite(manifest["suite_toml"], f"{directory}/manifest.json")
+    listed = [item["name"] for item in manifest["checks"]]
+    if sorted(listed) != sorted(check.name for check in spec.checks):
+        raise InputError(
+            f"{directory}/manifest.json lists the reports {sorted(listed)} but its suite has the "
+            f"checks {sorted(c.name for c in spec.checks)}; regenerate it with gumbelcheck suite"
+        )
+    integrity = []
+    if manifest_hash(manifest) != manifest[SELF_HASH]:
+        integrity.append(
+            FileCheck(
+                file="manifest.json",
+                status="edited",
+                detail="does not match its own SHA-256: the manifest was edited after the run",
+            )
+        )
     recorded, now = _versions(manifest), _versions()
     rerun = {e.name: e for e in run_suite(spec, workers=workers, progress=progress).entries}
     changed = ", ".join(
@@ -156,15 +220,16 @@ def replay(
         for name in sorted(set(recorded) | set(now))
         if recorded.get(name) != now.get(name)
     )
-    checks = []
+    checks = integrity
     for item in manifest["checks"]:
         name, path = item["name"], directory / item["file"]
         entry = rerun.get(name)
-        if not path.exists():
+        if not path.is_file() or path.is_symlink():
             checks.append(FileCheck(file=item["file"], status="missing", detail="file is gone"))
             continue
-        text = path.read_text(encoding="utf-8")
-        if sha256(text) != item["sha256"]:
+        data = path.read_bytes()  # bytes: a changed line ending is a difference too
+        text = data.decode("utf-8", errors="replace")
+        if sha256(data) != item["sha256"]:
             checks.append(
                 FileCheck(
                     file=item["file"],
@@ -175,7 +240,7 @@ def replay(
             )
             continue
         fresh = entry.csv_text() if entry else ""
-        if fresh == text:
+        if fresh.encode("utf-8") == data:
             checks.append(FileCheck(file=item["file"], status="identical", detail=""))
         elif changed and entry is not None and entry.row()["verdict"] == item["verdict"]:
             checks.append(
