@@ -217,8 +217,39 @@ def test_killing_a_run_leaves_no_process_behind(signum: int, tmp_path: Path) -> 
     _, stderr = proc.communicate(timeout=10)
     if signum == signal.SIGTERM:  # handled like Ctrl-C: one line, exit 128 + 15
         assert proc.returncode == 143
-        assert stderr == "gumbelcheck: error: terminated (SIGTERM); no report was written\n"
+        last = stderr.splitlines()[-1]  # (after the run's estimate, if it came in time)
+        assert last == "gumbelcheck: error: terminated (SIGTERM); no report was written"
     else:
         assert proc.returncode == -signum
     assert list(tmp_path.iterdir()) == []
     _assert_nothing_left(proc.pid)
+
+
+def test_progress_lines_say_how_long_and_show_life_without_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gumbelcheck.cli import progress
+
+    clock = iter([0.0, 0.5, 1.0, 3.0, 12.0, 13.0, 30.0, 31.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    lines = progress._Lines(periodic=True)  # created at t = 0
+    total = 10**10
+    lines.update("sampling", total, 10**6)  # t = 0.5: block 0
+    lines.update("sampling", total, 10**6)  # t = 1
+    lines.update("sampling", total, 2 * 10**8)  # t = 3: 2.5 s after block 0: the estimate
+    lines.update("sampling", total, 4 * 10**8)  # t = 12: 6 % done, 12 s since the start
+    lines.update("sampling", total, 10**6)  # t = 13: too soon for another line
+    lines.update("sampling", total, 10**8)  # t = 30: but under 5 % more: no line
+    assert capsys.readouterr().err.splitlines() == [
+        # 2.01e8 draws in 2.5 s after block 0: 9.8e9 left take 122 s more
+        "gumbelcheck: sampling: 10,000,000,000 draws will take about 2 min in all "
+        "(80,400,000 draws/s); Ctrl-C stops the run",
+        "gumbelcheck: sampling: 6% (602,000,000 of 10,000,000,000 draws), 12 s elapsed, "
+        "about 3 min left",
+    ]
+
+
+def test_quiet_and_short_runs_print_no_progress(cli: Cli) -> None:
+    result = cli("maxtrick", "--pi", "0.5,0.5", "-n", "1000", "--seed", "1")
+    assert result.exit_code == 0
+    assert result.stderr == ""
