@@ -148,6 +148,13 @@ for _info in (
         command="controls",
     ),
     CheckInfo(
+        name="frameworks",
+        help="PyTorch, JAX and NumPy samplers in every dtype through one battery of probes",
+        prepare="gumbelcheck.checks.frameworks:prepare",
+        view=f"{_VIEWS}:frameworks",
+        command="frameworks",
+    ),
+    CheckInfo(
         name="calibration",
         help="the max-trick check's p-values over replicates against exact multinomial ones",
         prepare="gumbelcheck.checks.calibration:prepare",

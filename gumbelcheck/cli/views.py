@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from gumbelcheck.checks.calibration import CalibrationResult
     from gumbelcheck.checks.controls import ControlsResult
     from gumbelcheck.checks.dist import DistResult
+    from gumbelcheck.checks.frameworks import FrameworksResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
     from gumbelcheck.suite.replay import ReplayResult
@@ -464,3 +465,48 @@ def calibration(result: CalibrationResult) -> RenderableType:
     )
     verdict = verdict_line(result.passed, s["reason"])
     return Group(head, deciles, rate, tests, verdict)
+
+
+def frameworks(result: FrameworksResult) -> RenderableType:
+    """One line per sampler and probe, then the failures with their reasons and causes."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for name in ("sampler", "version", "probe", "N", "p", "verdict", "cause"):
+        justify = "right" if name in ("N", "p") else "left"
+        table.add_column(name, justify=justify, no_wrap=True)
+    for p in result.probes:
+        table.add_row(
+            Text(p.sampler),
+            p.version,
+            p.probe,
+            f"{p.samples:,}" if p.samples else "-",
+            fmt_p(p.pvalue, p.log10_pvalue),
+            verdict_text(p.passed),
+            p.cause or "",
+        )
+    head = Text.assemble(
+        ("gumbelcheck frameworks", "bold"),
+        f"  alpha = {result.alpha:g} (each probe at {result.probes[0].alpha:.3g}: Bonferroni "
+        f"over the whole battery)  seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+    )
+    notes = Text()
+    for p in result.probes:
+        if not p.passed:
+            notes.append(f"{p.sampler} {p.probe}: ", style="bold")
+            notes.append(f"{p.reason}")
+            if p.cause == "rounded logits":
+                notes.append("; the counts fit the law of the logits rounded to " + p.dtype)
+            elif p.cause == "sampler" and not math.isnan(p.rounded_log10_pvalue):
+                notes.append(f"; not the rounded logits' law either (log10 p = "
+                             f"{p.rounded_log10_pvalue:.3g})")  # fmt: skip
+            notes.append("\n")
+    if result.missing:
+        notes.append(
+            "not installed: " + ", ".join(result.missing) + " (pip install "
+            + " ".join(f"'gumbelcheck[{m}]'" for m in result.missing if m != "numpy") + ")\n"
+        )
+    s = result.summary()
+    verdict = verdict_line(result.passed)
+    verdict.append(f"  {s.effect}")
+    return Group(head, table, notes, verdict)

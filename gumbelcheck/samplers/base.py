@@ -113,6 +113,10 @@ def resolve(
         return spec
     if is_user_spec(spec):
         return load_user_sampler(spec)  # type: ignore[arg-type]
+    from gumbelcheck.samplers.adapters import adapter, is_adapter_name
+
+    if is_adapter_name(spec):
+        return adapter(spec)  # type: ignore[arg-type]
     if callable(spec):
         return user_sampler(spec)
     try:

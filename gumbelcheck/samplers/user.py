@@ -143,6 +143,32 @@ class UserSampler:
         errors, with the seed, so that a failing call can be reproduced alone.
         """
         seed = int(rng.integers(SEED_BOUND))
+        array, where = self._call(dist, n, seed, block)
+        if self.returns == "counts":
+            return self._checked_counts(array, dist.k, n, where)
+        return self._tally_indices(self._checked_indices(array, n, where), dist.k)
+
+    def indices(
+        self, rng: np.random.Generator, dist: Categorical, n: int, block: int
+    ) -> NDArray[np.int64]:
+        """The ``n`` drawn indices themselves (out-of-range ones kept), seeded as in
+        :meth:`tally`; for probes of the draws' order. SamplerError for a counting sampler."""
+        return self.indices_for_seed(dist, n, int(rng.integers(SEED_BOUND)), block)
+
+    def indices_for_seed(
+        self, dist: Categorical, n: int, seed: int, block: int = 0
+    ) -> NDArray[np.int64]:
+        """The ``n`` indices of one call with ``seed``."""
+        if self.returns == "counts":
+            raise SamplerError(
+                f"sampler {self.name!r} returns counts; this probe needs the draws in order"
+            )
+        array, where = self._call(dist, n, seed, block)
+        return self._checked_indices(array, n, where)
+
+    def _call(
+        self, dist: Categorical, n: int, seed: int, block: int
+    ) -> tuple[NDArray[Any], str]:
         where = f"(block {block}, n = {n}, seed = {seed})"
         try:
             out = self.function(dist.logp.copy(), n, seed)
@@ -150,10 +176,7 @@ class UserSampler:
             raise SamplerError(
                 f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
             ) from None
-        array = self._as_array(out, where)
-        if self.returns == "counts":
-            return self._checked_counts(array, dist.k, n, where)
-        return self._tally_indices(array, dist.k, n, where)
+        return self._as_array(out, where), where
 
     def relax(
         self, dist: Categorical, n: int, seed: int, tau: float, block: int
@@ -205,13 +228,16 @@ class UserSampler:
                 )
         return array.astype(np.int64, copy=False)
 
-    def _tally_indices(self, array: NDArray[Any], k: int, n: int, where: str) -> NDArray[np.int64]:
+    def _checked_indices(self, array: NDArray[Any], n: int, where: str) -> NDArray[np.int64]:
         if array.size != n or array.ndim == 0:
             raise SamplerError(
                 f"sampler {self.name!r} returned {array.size} values of shape {array.shape} "
                 f"for n = {n} draws; return n category indices {where}"
             )
-        indices = self._integers(array.reshape(-1), "indices", where)
+        return self._integers(array.reshape(-1), "indices", where)
+
+    @staticmethod
+    def _tally_indices(indices: NDArray[np.int64], k: int) -> NDArray[np.int64]:
         try:  # one pass in the usual case: no index below 0
             tally = np.bincount(indices, minlength=k + 1)
         except ValueError:  # negative indices: count them apart
@@ -222,10 +248,11 @@ class UserSampler:
         return tally[: k + 1].astype(np.int64, copy=False)
 
     def _checked_counts(self, array: NDArray[Any], k: int, n: int, where: str) -> NDArray[np.int64]:
-        if array.shape != (k,):
+        if array.shape not in ((k,), (k + 1,)):
             raise SamplerError(
                 f"sampler {self.name!r} (returns counts) returned shape {array.shape}; return "
-                f"the {k} per-category counts {where}"
+                f"the {k} per-category counts (and, optionally, the draws outside 0..k-1 "
+                f"as a {k + 1}th) {where}"
             )
         counts = self._integers(array, "counts", where)
         if (counts < 0).any():
@@ -238,7 +265,7 @@ class UserSampler:
                 f"sampler {self.name!r} returned counts that add up to {total}, not n = {n} "
                 f"{where}"
             )
-        return np.append(counts, 0)
+        return counts if counts.size == k + 1 else np.append(counts, 0)
 
 
 def load_user_sampler(spec: str, name: str | None = None) -> UserSampler:

@@ -1,0 +1,30 @@
+"""JAX's categorical sampler behind the sampler protocol (imported only when used)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import NDArray
+
+
+def _key(seed: int) -> Any:
+    """A key from all 63 bits of the block's seed (jax.random.key takes 32 without x64)."""
+    return jax.random.fold_in(jax.random.key(seed & 0xFFFFFFFF), (seed >> 32) & 0xFFFFFFFF)
+
+
+def categorical(
+    logits: NDArray[np.float64], n: int, seed: int, *, dtype: str, mode: str, device: str,
+    counts: bool = False,
+) -> Any:  # fmt: skip
+    """``jax.random.categorical(key, logits, shape=(n,), mode=mode)`` in ``dtype``."""
+    with jax.enable_x64(dtype == "float64"):
+        values = jnp.asarray(logits, dtype=getattr(jnp, dtype))
+        draws = jax.random.categorical(_key(seed), values, shape=(n,), mode=mode)
+        if counts:
+            inside = (draws >= 0) & (draws < logits.size)
+            tally = jnp.bincount(jnp.where(inside, draws, 0), weights=inside, length=logits.size)
+            return np.append(np.asarray(tally).astype(np.int64), int((~inside).sum()))
+        return np.asarray(draws)
