@@ -298,13 +298,8 @@ def _attribute(
 
 
 def _bulk(config: _Config, seed: int, alpha: float, workers: int, dist: Categorical,
-          name: str, tv: float = BULK_TV, cap: int | None = None) -> ProbeResult:  # fmt: skip
-    """The max-trick test on ``dist``, N catching a TV of ``tv`` with power 0.9."""
-    from gumbelcheck.stats import detectable_noncentrality
-
-    df = int(dist.support.sum()) - 1
-    samples = math.ceil(detectable_noncentrality(df, alpha, 0.9) / (2 * tv) ** 2)
-    samples = samples if cap is None else min(samples, cap)
+          samples: int, name: str, plan: str) -> ProbeResult:  # fmt: skip
+    """The max-trick test of ``samples`` draws from ``dist``."""
     counts, outside = _counts(config, dist, samples, seed, workers)
     gof = categorical_gof(counts, dist.p, alpha=alpha, seed=seed, outside=outside)
     cause, rounded = "", math.nan
@@ -319,8 +314,7 @@ def _bulk(config: _Config, seed: int, alpha: float, workers: int, dist: Categori
     return config.row(
         probe=name,
         samples=samples,
-        plan=f"catches TV >= {tv:.3g} with power 0.9 (chi-square, df = {df})"
-        + (f", at most {cap:,}" if cap is not None else ""),
+        plan=plan,
         test=gof.test,
         statistic=gof.statistic,
         pvalue=gof.pvalue,
@@ -503,39 +497,70 @@ def _probes_of(gumbel_max: bool, full: bool) -> list[str]:
     return [*names, "pairs", "streams"]
 
 
-def _run_probe(
-    config: _Config, probe: str, seed: int, alpha: float, workers: int, full: bool
-) -> ProbeResult:
-    if probe == "bulk":
-        return _bulk(config, seed, alpha, workers, categorical([0.1, 0.2, 0.7]), "bulk")
-    if probe == "zero":
-        return _bulk(config, seed, alpha, workers, categorical([0.5, 0.0, 0.5]), "zero")
-    if probe == "logits 20":
-        dist = categorical(logits=list(ROUNDING_LOGITS))
-        shift = 0.5 * float(np.abs(rounded_law(dist, config.dtype).p - dist.p).sum())
-        cap = ROUNDING_MAX_SAMPLES_FULL if full else ROUNDING_MAX_SAMPLES
-        tv = max(shift, BULK_TV) if shift == 0 else shift
-        return _bulk(config, seed, alpha, workers, dist, probe, tv=tv, cap=cap)
+@dataclass(frozen=True)
+class _Planned:
+    """What a probe draws from, how many, why, and which test decides."""
+
+    dist: Categorical | None
+    samples: int
+    plan: str
+    tail: NDArray[np.bool_] | None = None
+
+
+def _plan_probe(dtype: str, probe: str, alpha: float, full: bool) -> _Planned:
+    """A probe's distribution and its N from the power calculation (see the module)."""
+    from gumbelcheck.stats import detectable_noncentrality
+
+    if probe in ("bulk", "zero", "logits 20"):
+        dist = {
+            "bulk": categorical([0.1, 0.2, 0.7]),
+            "zero": categorical([0.5, 0.0, 0.5]),
+            "logits 20": categorical(logits=list(ROUNDING_LOGITS)),
+        }[probe]
+        tv, cap, why = BULK_TV, None, ""
+        if probe == "logits 20":
+            shift = 0.5 * float(np.abs(rounded_law(dist, dtype).p - dist.p).sum())
+            tv = shift if shift > 0 else BULK_TV
+            cap = ROUNDING_MAX_SAMPLES_FULL if full else ROUNDING_MAX_SAMPLES
+            why = " (the rounded logits' TV)" if shift > 0 else ""
+        df = int(dist.support.sum()) - 1
+        samples = math.ceil(detectable_noncentrality(df, alpha, 0.9) / (2 * tv) ** 2)
+        plan = f"catches TV >= {tv:.3g}{why} with power 0.9 (chi-square, df = {df})"
+        if cap is not None and samples > cap:
+            samples, plan = cap, plan + f", capped at {cap:,}"
+        return _Planned(dist, samples, plan)
     if probe.startswith("rare"):
         p = float(probe.split()[1])
         samples = rare_samples(p, alpha)
-        tail = np.array([False, True])
         plan = (
             f"power 0.9 against a missing tail (exact binomial); power against half the "
             f"mass: {binomial_power(samples, p, p / 2, alpha):.2f}"
         )
-        dist = categorical([1.0 - p, p])
-        return _tail(config, seed, alpha, workers, dist, tail, samples, probe, plan)
+        return _Planned(categorical([1.0 - p, p]), samples, plan, np.array([False, True]))
     if probe == "vocab":
         dist = vocab_distribution()
         samples = VOCAB_SAMPLES_FULL if full else VOCAB_SAMPLES
-        tail = np.arange(dist.k) > 0
         mass = math.fsum(dist.p[1:])
         plan = f"tail mass {mass:.4g} (exact): {samples * mass:,.0f} expected"
-        return _tail(config, seed, alpha, workers, dist, tail, samples, probe, plan)
+        return _Planned(dist, samples, plan, np.arange(dist.k) > 0)
+    if probe == "pairs":
+        return _Planned(None, PAIRS_SAMPLES, "")
+    return _Planned(None, 0, "")
+
+
+def _run_probe(
+    config: _Config, probe: str, seed: int, alpha: float, workers: int, full: bool
+) -> ProbeResult:
+    planned = _plan_probe(config.dtype, probe, alpha, full)
     if probe == "pairs":
         return _pairs(config, seed, alpha, workers)
-    return _streams(config, seed, alpha)
+    if probe == "streams":
+        return _streams(config, seed, alpha)
+    assert planned.dist is not None
+    if planned.tail is not None:
+        return _tail(config, seed, alpha, workers, planned.dist, planned.tail,
+                     planned.samples, probe, planned.plan)  # fmt: skip
+    return _bulk(config, seed, alpha, workers, planned.dist, planned.samples, probe, planned.plan)
 
 
 def frameworks(
@@ -570,7 +595,7 @@ def frameworks(
     workers : int, optional
         Workers; the result does not depend on it.
     progress : callable, optional
-        Called with 1 after each probe.
+        Called with the probe's draws after each probe.
 
     Returns
     -------
@@ -614,8 +639,10 @@ def prepare(
     # plus the user's samplers): a probe's level, N and seed do not depend on --only.
     users = [c for c in configs if c.framework == "user"]
     family = _battery_size(full) + sum(len(_probes(c, full)) for c in users)
+    level = config.alpha / family
+    draws = sum(_plan_probe(c.dtype, p, level, full).samples for c, p in plan)
     return Prepared(
-        samples=len(plan),
+        samples=draws,
         run=partial(_run, tuple(plan), tuple(missing), full, config, family),
     )
 
@@ -646,7 +673,7 @@ def _run(
         seed = engine.child_seed(config.seed, key)
         rows.append(_run_probe(sampler_config, probe, seed, level, config.workers, full))
         if progress is not None:
-            progress(1)
+            progress(rows[-1].samples)
     return FrameworksResult(
         alpha=config.alpha,
         probes=tuple(rows),
