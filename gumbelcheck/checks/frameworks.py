@@ -81,6 +81,10 @@ RARE_FULL = (1e-6, 1e-8)
 VOCAB_K, VOCAB_HEAD, VOCAB_TAIL = 2**18, 0.0, -20.5
 VOCAB_SAMPLES, VOCAB_SAMPLES_FULL = 2_000_000, 20_000_000
 
+#: Draws of the vocabulary probe for a Gumbel-max sampler (--full only): n x k = 5e10 random
+#: numbers, 65 tail draws expected.
+VOCAB_GUMBEL_SAMPLES = 200_000
+
 #: Draws of the pairs probe (10^6 pairs).
 PAIRS_SAMPLES = 2_000_000
 
@@ -507,7 +511,9 @@ class _Planned:
     tail: NDArray[np.bool_] | None = None
 
 
-def _plan_probe(dtype: str, probe: str, alpha: float, full: bool) -> _Planned:
+def _plan_probe(
+    dtype: str, probe: str, alpha: float, full: bool, gumbel_max: bool = False
+) -> _Planned:
     """A probe's distribution and its N from the power calculation (see the module)."""
     from gumbelcheck.stats import detectable_noncentrality
 
@@ -540,6 +546,7 @@ def _plan_probe(dtype: str, probe: str, alpha: float, full: bool) -> _Planned:
     if probe == "vocab":
         dist = vocab_distribution()
         samples = VOCAB_SAMPLES_FULL if full else VOCAB_SAMPLES
+        samples = VOCAB_GUMBEL_SAMPLES if gumbel_max else samples
         mass = math.fsum(dist.p[1:])
         plan = f"tail mass {mass:.4g} (exact): {samples * mass:,.0f} expected"
         return _Planned(dist, samples, plan, np.arange(dist.k) > 0)
@@ -551,7 +558,7 @@ def _plan_probe(dtype: str, probe: str, alpha: float, full: bool) -> _Planned:
 def _run_probe(
     config: _Config, probe: str, seed: int, alpha: float, workers: int, full: bool
 ) -> ProbeResult:
-    planned = _plan_probe(config.dtype, probe, alpha, full)
+    planned = _plan_probe(config.dtype, probe, alpha, full, config.gumbel_max)
     if probe == "pairs":
         return _pairs(config, seed, alpha, workers)
     if probe == "streams":
@@ -640,7 +647,7 @@ def prepare(
     users = [c for c in configs if c.framework == "user"]
     family = _battery_size(full) + sum(len(_probes(c, full)) for c in users)
     level = config.alpha / family
-    draws = sum(_plan_probe(c.dtype, p, level, full).samples for c, p in plan)
+    draws = sum(_plan_probe(c.dtype, p, level, full, c.gumbel_max).samples for c, p in plan)
     return Prepared(
         samples=draws,
         run=partial(_run, tuple(plan), tuple(missing), full, config, family),
