@@ -209,11 +209,16 @@ def get_backend(backend: str | Backend, workers: int) -> Backend:
 
 
 def processes_available() -> bool:
-    """Whether worker processes are available: Linux, and not inside a daemonic process.
+    """Whether worker processes are available: Linux, not inside a daemonic process, and a
+    main module that workers can import.
 
-    (A multiprocessing.Pool worker is daemonic and may not have children of its own.)
+    (A multiprocessing.Pool worker is daemonic and may not have children of its own. A
+    script read from standard input, ``python - < script.py``, names ``<stdin>`` as its file:
+    every worker would fail to import it, print a traceback and leave the run to threads.)
     """
-    return sys.platform == "linux" and not multiprocessing.current_process().daemon
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    importable = main_file is None or os.path.exists(main_file)
+    return sys.platform == "linux" and not multiprocessing.current_process().daemon and importable
 
 
 def start_forkserver() -> None:
