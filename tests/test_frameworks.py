@@ -101,9 +101,9 @@ def test_deliberately_broken_samplers_fail_with_the_right_reason() -> None:
 
 
 def test_the_rare_probe_is_tail_aware() -> None:
-    # A missing 1e-8 tail: about 1e9 draws, where a TV plan would ask 3.7e16.
+    # A missing 1e-8 tail: about 1.2e9 draws, where a TV plan would ask 3.7e16.
     n = rare_samples(1e-8, 1e-4)
-    assert 9e8 < n < 1.2e9
+    assert 1.1e9 < n < 1.3e9  # ln(2e5) / 1e-8: zero draws then have p <= 1e-5
     tail = (2**18 - 1) * np.exp(-20.5)  # closed form of the vocabulary's tail mass
     assert vocab_distribution().p[1:].sum() == pytest.approx(tail / (1 + tail), rel=1e-12)
 
@@ -166,3 +166,18 @@ def test_without_torch_and_jax_it_says_which_extras_to_install(
     result = cli("frameworks")
     assert result.exit_code == 2
     assert "pip install 'gumbelcheck[torch]'" in result.stderr
+
+
+def test_jax_low_mode_loses_a_1e8_tail_in_float32() -> None:
+    # --full's rare probe (about 1.2e9 draws): JAX's "low" float32 Gumbel noise is capped near
+    # 15.9, so a category 18.4 below the head is drawn at about 1e-12, not 1e-8.
+    from gumbelcheck.checks import frameworks as battery
+
+    configs, _ = battery._configs(["jax.categorical[float32,low"])
+    (config,) = configs
+    level = 0.01 / battery._battery_size(full=True)
+    probe = battery._run_probe(config, "rare 1e-08", 7, level, 2, full=True)
+    assert probe.samples > 1e9
+    assert not probe.passed
+    assert probe.statistic <= 1  # draws of the 1e-8 category, where about 12 are expected
+    assert probe.cause == "sampler", (probe.log10_pvalue, probe.rounded_log10_pvalue, level)
