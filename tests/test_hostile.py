@@ -182,7 +182,8 @@ NASTY = st.sampled_from(
         "1M", "10G", "1_000", "0x10", "true", "[1]", "a,b", ",", "1,,2", "0.5,0.5", "1,2,7",
         "-inf,0", "0,0", "1e-9,1", "@", "@/nonexistent", "@/dev/null", "/dev/null", "../x",
         "x.py:f", ":f", "nope", "race", "gaussian", "1e3:1e-3:5", "1:2:0", "1:2:1e9",
-        "\u00e9", "\x00", "[bold]x[/bold]",
+        "\u00e9", "\x00", "[bold]x[/bold]", "torch.multinomial[int8]",
+        "jax.categorical[float32,low]", "numpy.choice[", "torch.nope",
     ]
 )
 VALUES = st.one_of(NASTY, st.text(max_size=12))
