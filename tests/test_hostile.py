@@ -165,6 +165,7 @@ def test_an_internal_error_is_exit_3_with_one_line_and_debug_shows_the_traceback
         ("dist", "--mu", "1", "--beta", "2"),
         ("sweep", "--pi", "0.1,0.2,0.7"),
         ("controls",),
+        ("maxlaw", "--pi", "0.1,0.2,0.7"),
     ],
 )
 def test_valid_input_reaches_the_sampling_stub(args: tuple[str, ...]) -> None:
@@ -196,6 +197,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "sweep": ("--pi", "--logits", "--tau", "--samples", "--seed", "--alpha", "--sampler"),
     "plan": ("--pi", "--logits", "--tv", "--w", "--alpha", "--power"),
     "controls": ("--samples", "--seed", "--alpha", "--workers"),
+    "maxlaw": ("--pi", "--logits", "--samples", "--seed", "--alpha", "--noise", "--workers"),
 }  # fmt: skip
 
 

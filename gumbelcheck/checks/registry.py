@@ -148,6 +148,12 @@ for _info in (
         command="controls",
     ),
     CheckInfo(
+        name="maxlaw",
+        help="the max of ln w + g is Gumbel(ln sum w, 1) and independent of the argmax",
+        prepare="gumbelcheck.checks.maxlaw:prepare",
+        view=f"{_VIEWS}:maxlaw",
+    ),
+    CheckInfo(
         name="frameworks",
         help="PyTorch, JAX and NumPy samplers in every dtype through one battery of probes",
         prepare="gumbelcheck.checks.frameworks:prepare",

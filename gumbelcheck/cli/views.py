@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from gumbelcheck.checks.controls import ControlsResult
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.frameworks import FrameworksResult
+    from gumbelcheck.checks.maxlaw import MaxLawResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
     from gumbelcheck.suite.replay import ReplayResult
@@ -510,3 +511,28 @@ def frameworks(result: FrameworksResult) -> RenderableType:
     verdict = verdict_line(result.passed)
     verdict.append(f"  {s.effect}")
     return Group(head, table, notes, verdict)
+
+
+def maxlaw(result: MaxLawResult) -> RenderableType:
+    """The max's law tests, the independence table's test, and the verdict."""
+    tests = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("experiment", "test", "statistic", "df", "p"):
+        tests.add_column(name, justify="left" if name in ("experiment", "test") else "right")
+    for t in result.law.tests:
+        tests.add_row("max ~ Gumbel(ln sum w, 1)", t.name, fmt_float(t.statistic, 5), "-",
+                      fmt_p(t.pvalue, t.log10_pvalue))  # fmt: skip
+    g = result.joint
+    tests.add_row("argmax x bin of max", g.test, fmt_float(g.statistic, 5),
+                  "-" if g.df is None else str(g.df), fmt_p(g.pvalue, g.log10_pvalue))  # fmt: skip
+    s = result.summary()
+    head = Text.assemble(
+        ("gumbelcheck maxlaw", "bold"),
+        f"  N = {result.samples:,} per experiment  noise = {result.noise}  "
+        f"location ln sum w = {result.location:.6g}  seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+    )
+    effect = Text.assemble(("effect size: ", "bold"), s.effect)
+    if s.mde:
+        effect.append(f"  (this N catches {s.mde})")
+    return Group(head, tests, effect, verdict_line(result.passed, s.reason))
