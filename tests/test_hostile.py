@@ -166,6 +166,7 @@ def test_an_internal_error_is_exit_3_with_one_line_and_debug_shows_the_traceback
         ("sweep", "--pi", "0.1,0.2,0.7"),
         ("controls",),
         ("maxlaw", "--pi", "0.1,0.2,0.7"),
+        ("topk", "--pi", "0.1,0.2,0.7", "--m", "2"),
     ],
 )
 def test_valid_input_reaches_the_sampling_stub(args: tuple[str, ...]) -> None:
@@ -198,6 +199,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "plan": ("--pi", "--logits", "--tv", "--w", "--alpha", "--power"),
     "controls": ("--samples", "--seed", "--alpha", "--workers"),
     "maxlaw": ("--pi", "--logits", "--samples", "--seed", "--alpha", "--noise", "--workers"),
+    "topk": ("--pi", "--logits", "--m", "--samples", "--seed", "--noise", "--sampler"),
 }  # fmt: skip
 
 

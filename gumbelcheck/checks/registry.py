@@ -154,6 +154,12 @@ for _info in (
         view=f"{_VIEWS}:maxlaw",
     ),
     CheckInfo(
+        name="topk",
+        help="Gumbel-top-k: ordered samples without replacement with the Plackett-Luce law",
+        prepare="gumbelcheck.checks.topk:prepare",
+        view=f"{_VIEWS}:topk",
+    ),
+    CheckInfo(
         name="frameworks",
         help="PyTorch, JAX and NumPy samplers in every dtype through one battery of probes",
         prepare="gumbelcheck.checks.frameworks:prepare",

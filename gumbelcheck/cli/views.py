@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gumbelcheck.checks.maxlaw import MaxLawResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
+    from gumbelcheck.checks.topk import TopKResult
     from gumbelcheck.suite.replay import ReplayResult
     from gumbelcheck.suite.run import SuiteResult
 
@@ -536,3 +537,31 @@ def maxlaw(result: MaxLawResult) -> RenderableType:
     if s.mde:
         effect.append(f"  (this N catches {s.mde})")
     return Group(head, tests, effect, verdict_line(result.passed, s.reason))
+
+
+def topk(result: TopKResult) -> RenderableType:
+    """The Plackett-Luce test, the inclusion probabilities against the weights, the verdict."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("cat", "pi", "m pi", "P(included)", "observed"):
+        table.add_column(name, justify="right")
+    for i, (p, inc, obs) in enumerate(
+        zip(result.pi, result.inclusion, result.observed_inclusion, strict=True)
+    ):
+        table.add_row(str(i), f"{p:.4g}", f"{result.m * p:.4g}", f"{inc:.6g}", f"{obs:.6g}")
+    g = result.gof
+    head = Text.assemble(
+        ("gumbelcheck topk", "bold"),
+        f"  N = {result.samples:,}  m = {result.m}  sampler = {result.noise}  "
+        f"seed = {result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+        "\nthe law tested is Plackett-Luce's: inclusion probabilities are not m pi (columns)",
+    )
+    df = "-" if g.df is None else str(g.df)
+    test = Text.assemble(
+        ("test: ", "bold"),
+        f"{g.test} over all {len(result.tuples):,} ordered tuples (rule: {g.rule})  "
+        f"statistic = {fmt_float(g.statistic, 6)}  df = {df}  p = {fmt_p(g.pvalue, g.log10_pvalue)}"
+        f"  alpha = {g.alpha:g}",
+    )
+    return Group(head, table, test, verdict_line(result.passed, result.summary().reason))

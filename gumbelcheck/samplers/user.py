@@ -166,6 +166,27 @@ class UserSampler:
         array, where = self._call(dist, n, seed, block)
         return self._checked_indices(array, n, where)
 
+    def top(
+        self, rng: np.random.Generator, dist: Categorical, n: int, m: int, start: int
+    ) -> NDArray[np.int64]:
+        """The form ``function(logits, n, seed, m)`` of a sampler without replacement: n
+        ordered m-tuples of indices (n x m), seeded as :meth:`tally` is."""
+        seed = int(rng.integers(SEED_BOUND))
+        where = f"(first sample {start}, n = {n}, seed = {seed}, m = {m})"
+        try:
+            out = self.function(dist.logp.copy(), n, seed, m)
+        except Exception as error:
+            raise SamplerError(
+                f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
+            ) from None
+        array = self._as_array(out, where)
+        if array.shape != (n, m):
+            raise SamplerError(
+                f"sampler {self.name!r} returned shape {array.shape}; the form "
+                f"function(logits, n, seed, m) returns n x m = ({n}, {m}) indices {where}"
+            )
+        return self._integers(array, "indices", where)
+
     def _call(
         self, dist: Categorical, n: int, seed: int, block: int
     ) -> tuple[NDArray[Any], str]:
