@@ -143,7 +143,8 @@ class UserSampler:
         errors, with the seed, so that a failing call can be reproduced alone.
         """
         seed = int(rng.integers(SEED_BOUND))
-        array, where = self._call(dist, n, seed, block)
+        where = f"(block {block}, n = {n}, seed = {seed})"
+        array = self._call(dist, n, seed, where)
         if self.returns == "counts":
             return self._checked_counts(array, dist.k, n, where)
         return self._tally_indices(self._checked_indices(array, n, where), dist.k)
@@ -163,8 +164,8 @@ class UserSampler:
             raise SamplerError(
                 f"sampler {self.name!r} returns counts; this probe needs the draws in order"
             )
-        array, where = self._call(dist, n, seed, block)
-        return self._checked_indices(array, n, where)
+        where = f"(block {block}, n = {n}, seed = {seed})"
+        return self._checked_indices(self._call(dist, n, seed, where), n, where)
 
     def top(
         self, rng: np.random.Generator, dist: Categorical, n: int, m: int, start: int
@@ -173,13 +174,7 @@ class UserSampler:
         ordered m-tuples of indices (n x m), seeded as :meth:`tally` is."""
         seed = int(rng.integers(SEED_BOUND))
         where = f"(first sample {start}, n = {n}, seed = {seed}, m = {m})"
-        try:
-            out = self.function(dist.logp.copy(), n, seed, m)
-        except Exception as error:
-            raise SamplerError(
-                f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
-            ) from None
-        array = self._as_array(out, where)
+        array = self._call(dist, n, seed, where, m)
         if array.shape != (n, m):
             raise SamplerError(
                 f"sampler {self.name!r} returned shape {array.shape}; the form "
@@ -188,16 +183,17 @@ class UserSampler:
         return self._integers(array, "indices", where)
 
     def _call(
-        self, dist: Categorical, n: int, seed: int, block: int
-    ) -> tuple[NDArray[Any], str]:
-        where = f"(block {block}, n = {n}, seed = {seed})"
+        self, dist: Categorical, n: int, seed: int, where: str, *extra: Any
+    ) -> NDArray[Any]:
+        """``function(logits, n, seed, *extra)`` as a numeric array; a call that raises or a
+        result numpy cannot take is a SamplerError ending in ``where``."""
         try:
-            out = self.function(dist.logp.copy(), n, seed)
+            out = self.function(dist.logp.copy(), n, seed, *extra)
         except Exception as error:
             raise SamplerError(
                 f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
             ) from None
-        return self._as_array(out, where), where
+        return self._as_array(out, where)
 
     def relax(
         self, dist: Categorical, n: int, seed: int, tau: float, block: int
@@ -207,13 +203,7 @@ class UserSampler:
         rows off the simplex); a wrong shape or a call that raises is a :class:`SamplerError`.
         """
         where = f"(block {block}, n = {n}, seed = {seed}, tau = {tau:g})"
-        try:
-            out = self.function(dist.logp.copy(), n, seed, tau)
-        except Exception as error:
-            raise SamplerError(
-                f"sampler {self.name!r} raised {type(error).__name__}: {_one_line(error)} {where}"
-            ) from None
-        array = self._as_array(out, where)
+        array = self._call(dist, n, seed, where, tau)
         if array.shape != (n, dist.k):
             raise SamplerError(
                 f"sampler {self.name!r} returned shape {array.shape}; the relaxed form "
