@@ -31,7 +31,7 @@ from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import Categorical, categorical
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import open_uniform_rows
+from gumbelcheck.samplers import gumbel_rows
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
@@ -53,9 +53,7 @@ def _noise(rng: np.random.Generator, k: int, n: int, kind: str) -> NDArray[np.fl
     """k x n noise (category-major) of the named law."""
     if kind == "gaussian":
         return rng.standard_normal((k, n))
-    u = open_uniform_rows(rng, k, n, out=np.empty((k, n)))
-    g = -np.log(-np.log(u))
-    return g * 1.05 if kind == "gumbel-scale-1.05" else g
+    return gumbel_rows(rng, k, n, 1.05 if kind == "gumbel-scale-1.05" else 1.0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,7 +29,7 @@ from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import Categorical, categorical, parse_count
 from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
-from gumbelcheck.samplers import open_uniform_rows
+from gumbelcheck.samplers import gumbel_rows
 from gumbelcheck.stats import CategoricalGof, categorical_gof
 
 if TYPE_CHECKING:
@@ -93,13 +93,9 @@ def _gumbel_top(
     if noise == "with-replacement":  # m independent Gumbel-max draws: repeats happen
         columns = []
         for _ in range(m):
-            u = open_uniform_rows(rng, k, n, out=np.empty((k, n)))
-            columns.append(np.argmax(dist.logp[:, None] - np.log(-np.log(u)), axis=0))
+            columns.append(np.argmax(dist.logp[:, None] + gumbel_rows(rng, k, n), axis=0))
         return np.stack(columns, axis=1)
-    u = open_uniform_rows(rng, k, n, out=np.empty((k, n)))
-    g = -np.log(-np.log(u))
-    if noise == "gumbel-scale-1.05":
-        g *= 1.05
+    g = gumbel_rows(rng, k, n, 1.05 if noise == "gumbel-scale-1.05" else 1.0)
     scores = (dist.logp[:, None] + g).T  # n x k
     top = np.argpartition(-scores, m - 1, axis=1)[:, :m]
     order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")

@@ -75,6 +75,18 @@ def gumbel_noise(rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64
     return g
 
 
+def gumbel_rows(
+    rng: np.random.Generator, rows: int, columns: int, scale: float = 1.0
+) -> NDArray[np.float64]:
+    """A ``rows x columns`` array of Gumbel(0, ``scale``) variates by the reference formula,
+    filled row by row (:func:`open_uniform_rows`): one row per category, category-major."""
+    g = minus_gumbel(open_uniform_rows(rng, rows, columns))
+    np.negative(g, out=g)
+    if scale != 1.0:
+        g *= scale
+    return g
+
+
 def argmax(scores: NDArray[np.float64]) -> NDArray[np.intp]:
     """Row-wise argmax of an ``n x k`` score array."""
     return np.argmax(scores, axis=1)
