@@ -233,22 +233,13 @@ def prepare(
     workers: int | str | None = None,
 ) -> Prepared[MaxLawResult]:
     """Validate the input of :func:`maxlaw` and return it ready to run."""
-    from gumbelcheck.core.params import parse_float_list
-
     dist = categorical(pi, logits, normalize=normalize)
-    if logits is not None:
-        values = parse_float_list(logits, "`logits`")
-        top = float(values.max())
-        location = top + math.log(math.fsum(np.exp(values - top)))
-    else:
-        assert pi is not None
-        location = math.log(math.fsum(parse_float_list(pi, "`pi`")))
     if noise not in NOISES:
         raise InputError(f"`noise` {noise!r} is not known; choose one of {', '.join(NOISES)}")
     config = RunConfig.create(samples=samples, seed=seed, alpha=alpha, workers=workers)
     config.check_memory(16 * dist.k, engine.default_block_size(dist.k))
     return Prepared(
-        samples=2 * config.samples, run=partial(run, dist, location, noise, config)
+        samples=2 * config.samples, run=partial(run, dist, dist.log_total, noise, config)
     )
 
 

@@ -101,10 +101,14 @@ class Categorical:
         Probabilities, float64, summing to 1 (zeros allowed).
     logp : ndarray
         ``log(p)``, with ``-inf`` exactly where ``p == 0``.
+    log_total : float
+        ``ln sum w`` of the weights or logits as given (about 0 for probabilities): the
+        location of the max of ln w_i + g_i.
     """
 
     p: NDArray[np.float64]
     logp: NDArray[np.float64]
+    log_total: float = 0.0
 
     @property
     def k(self) -> int:
@@ -174,7 +178,7 @@ def _from_probabilities(p: NDArray[np.float64], *, normalize: bool) -> Categoric
     p = p / total
     with np.errstate(divide="ignore"):
         logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), -np.inf)
-    return Categorical(p=p, logp=logp)
+    return Categorical(p=p, logp=logp, log_total=math.log(total))
 
 
 def _from_logits(logits: NDArray[np.float64]) -> Categorical:
@@ -187,10 +191,12 @@ def _from_logits(logits: NDArray[np.float64]) -> Categorical:
         raise InputError("`logits` are all -inf; at least one category needs a finite logit")
     # Stable log-softmax: subtract the maximum before exponentiating. A spread beyond the
     # float64 range gives -inf, probability 0, which is what exp of it is.
+    top = float(logits.max())
     with np.errstate(over="ignore"):
-        shifted = logits - logits.max()
-    logp = shifted - math.log(math.fsum(np.exp(shifted)))
-    return Categorical(p=np.exp(logp), logp=logp)
+        shifted = logits - top
+    log_sum = math.log(math.fsum(np.exp(shifted)))
+    logp = shifted - log_sum
+    return Categorical(p=np.exp(logp), logp=logp, log_total=top + log_sum)
 
 
 def parse_alpha(alpha: float | str) -> float:
