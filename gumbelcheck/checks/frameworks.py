@@ -55,7 +55,13 @@ from gumbelcheck.core.result import ResultReport, Summary
 from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers.adapters import ADAPTERS, adapter, installed
 from gumbelcheck.samplers.user import SEED_BOUND, UserSampler, user_sampler
-from gumbelcheck.stats import binomial_power, binomial_test, categorical_gof, log_chi2_sf
+from gumbelcheck.stats import (
+    binomial_power,
+    binomial_test,
+    categorical_gof,
+    chi2_test,
+    pearson_statistic,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -402,9 +408,9 @@ def _pairs(config: _Config, seed: int, alpha: float, workers: int) -> ProbeResul
     keep_rows, keep_columns = rows > 0, columns > 0
     inner = inner[keep_rows][:, keep_columns]
     expected = np.outer(rows[keep_rows], columns[keep_columns]) / inner.sum()
-    statistic = float(((inner - expected) ** 2 / expected).sum())
+    statistic = pearson_statistic(inner, expected)
     df = (inner.shape[0] - 1) * (inner.shape[1] - 1)
-    log10_p = log_chi2_sf(statistic, df) / math.log(10) if df > 0 else 0.0
+    log10_p = chi2_test("independence", statistic, df).log10_pvalue if df > 0 else 0.0
     passed = log10_p >= math.log10(alpha) and not outside
     reason = ""
     if outside:
