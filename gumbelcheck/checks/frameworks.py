@@ -100,9 +100,6 @@ GUMBEL_MAX = ("torch.gumbel_softmax", "jax.categorical")
 #: Random numbers per block a Gumbel-max adapter may hold (its n x k noise).
 GUMBEL_BLOCK_NUMBERS = 2**23
 
-#: The extras that bring the frameworks.
-EXTRAS = {"torch": "gumbelcheck[torch]", "jax": "gumbelcheck[jax]"}
-
 
 @dataclass(frozen=True, kw_only=True)
 class ProbeResult:
