@@ -38,6 +38,21 @@ def test_wrong_noise_fails_both_experiments(noise: str) -> None:
     assert result.joint.log10_pvalue < -10
 
 
+def test_shared_uniform_breaks_independence_alone() -> None:
+    """Both marginal laws exact, the index and the max from one uniform: only (b) fails."""
+    pi = [0.1, 0.2, 0.7]
+    result = maxlaw(pi, samples=400_000, seed=3, noise="shared-uniform")
+    assert not result.passed
+    assert result.law.log10_pvalue > math.log10(0.05)  # the max's law holds
+    assert result.joint.log10_pvalue < -1000  # the table is far from pi_i / B
+    table = np.asarray(result.counts)
+    argmax = table.sum(axis=1)
+    from gumbelcheck.stats import categorical_gof
+
+    assert categorical_gof(argmax, np.asarray(pi), alpha=0.01, seed=1).passed  # argmax law too
+    assert result.summary().test.startswith("independence")
+
+
 def test_the_table_is_tested_against_pi_over_b_and_empty_categories_stay_empty() -> None:
     result = maxlaw(logits=[-math.inf, 0.0, 1.0], samples=100_000, seed=1)
     table = np.asarray(result.counts)

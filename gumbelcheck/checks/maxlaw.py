@@ -45,15 +45,32 @@ NULL_HYPOTHESIS = (
 #: Bins of the max in the independence table (equiprobable under H0).
 BINS = 10
 
-#: Noise laws: the right one, and wrong ones that the check must reject.
-NOISES = ("gumbel", "gumbel-scale-1.05", "gaussian")
+#: Ways to draw (argmax, max): the right one, and wrong ones that the check must reject.
+#: ``shared-uniform`` gets both marginal laws exactly right and only their independence
+#: wrong: it turns one uniform U into the index (the inverse CDF of Categorical(pi)) and the
+#: max (the Gumbel quantile), as a sampler that reuses its random numbers would.
+NOISES = ("gumbel", "gumbel-scale-1.05", "gaussian", "shared-uniform")
 
 
-def _noise(rng: np.random.Generator, k: int, n: int, kind: str) -> NDArray[np.float64]:
-    """k x n noise (category-major) of the named law."""
+def _draw(
+    rng: np.random.Generator, dist: Categorical, n: int, kind: str, location: float = 0.0
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """n draws of (argmax, max) of the scores ln pi + location + noise (under H0 the max is
+    Gumbel(location, 1))."""
+    if kind == "shared-uniform":
+        top = gumbel_rows(rng, 1, n)[0]  # exact Gumbel(0, 1) draws of the max
+        u = np.exp(-np.exp(-top))  # their CDF values: the one uniform both come from
+        cumulative = np.cumsum(dist.p)
+        winner = np.searchsorted(cumulative, u * cumulative[-1], side="right")
+        last = int(np.flatnonzero(dist.support)[-1])
+        return np.minimum(winner, last), top + location
     if kind == "gaussian":
-        return rng.standard_normal((k, n))
-    return gumbel_rows(rng, k, n, 1.05 if kind == "gumbel-scale-1.05" else 1.0)
+        noise = rng.standard_normal((dist.k, n))
+    else:
+        noise = gumbel_rows(rng, dist.k, n, 1.05 if kind == "gumbel-scale-1.05" else 1.0)
+    scores = (dist.logp + location)[:, None] + noise
+    winner = scores.argmax(axis=0)
+    return winner, scores[winner, np.arange(n)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +83,7 @@ class MaxSampler:
     location: float
 
     def __call__(self, rng: np.random.Generator, n: int, mu: float, beta: float) -> Any:
-        log_weights = self.dist.logp + self.location
-        scores = log_weights[:, None] + _noise(rng, self.dist.k, n, self.noise)
-        return scores.max(axis=0)
+        return _draw(rng, self.dist, n, self.noise, self.location)[1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,11 +95,9 @@ class JointKernel:
     edges: NDArray[np.float64]  # the B - 1 inner bin edges
 
     def __call__(self, rng: np.random.Generator, n: int, start: int) -> NDArray[np.int64]:
-        k = self.dist.k
-        scores = self.dist.logp[:, None] + _noise(rng, k, n, self.noise)
-        winner = scores.argmax(axis=0)
-        bins = np.searchsorted(self.edges, scores[winner, np.arange(n)])
-        return np.bincount(winner * BINS + bins, minlength=k * BINS).astype(np.int64)
+        winner, top = _draw(rng, self.dist, n, self.noise)
+        bins = np.searchsorted(self.edges, top)
+        return np.bincount(winner * BINS + bins, minlength=self.dist.k * BINS).astype(np.int64)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -167,9 +180,7 @@ class MaxLawResult(ResultReport):
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain JSON-compatible types."""
-        return self._json(
-            pi=self.pi, noise=self.noise, law_tests=self.law.tests, table=self.counts
-        )
+        return self._json(pi=self.pi, noise=self.noise, law_tests=self.law.tests, table=self.counts)
 
 
 def maxlaw(
@@ -199,7 +210,8 @@ def maxlaw(
         Level of the check (Bonferroni over the two experiments).
     noise : str
         ``gumbel`` (the identity holds); ``gumbel-scale-1.05`` or ``gaussian`` to watch it
-        fail.
+        fail, ``shared-uniform`` to watch the independence test fail alone (both marginal
+        laws exact, the index and the max made from one uniform).
     workers : int, optional
         Workers; the result does not depend on it.
     progress : callable, optional

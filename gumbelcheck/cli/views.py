@@ -540,15 +540,21 @@ def maxlaw(result: MaxLawResult) -> RenderableType:
 
 
 def topk(result: TopKResult) -> RenderableType:
-    """The Plackett-Luce test, the inclusion probabilities against the weights, the verdict."""
+    """The law's test(s), the inclusion probabilities against the weights, the verdict."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("cat", "pi", "m pi", "P(included)", "observed"):
         table.add_column(name, justify="right")
-    for i, (p, inc, obs) in enumerate(
-        zip(result.pi, result.inclusion, result.observed_inclusion, strict=True)
-    ):
+    k = len(result.pi)
+    shown = range(k)
+    laws = result.marginals
+    if laws is not None and k > MAX_ROWS:  # the worst-fitting inclusions first
+        worst = np.nan_to_num(np.asarray(laws.inclusion_log10_pvalue), nan=1.0)
+        shown = sorted(int(i) for i in np.argsort(worst, kind="stable")[:MAX_ROWS])
+    for i in shown:
+        p, inc, obs = result.pi[i], result.inclusion[i], result.observed_inclusion[i]
         table.add_row(str(i), f"{p:.4g}", f"{result.m * p:.4g}", f"{inc:.6g}", f"{obs:.6g}")
-    g = result.gof
+    if len(shown) < k:
+        table.caption = f"{len(shown)} of {k} categories: the worst-fitting inclusions"
     head = Text.assemble(
         ("gumbelcheck topk", "bold"),
         f"  N = {result.samples:,}  m = {result.m}  sampler = {result.noise}  "
@@ -557,11 +563,30 @@ def topk(result: TopKResult) -> RenderableType:
         result.null_hypothesis,
         "\nthe law tested is Plackett-Luce's: inclusion probabilities are not m pi (columns)",
     )
-    df = "-" if g.df is None else str(g.df)
-    test = Text.assemble(
-        ("test: ", "bold"),
-        f"{g.test} over all {len(result.tuples):,} ordered tuples (rule: {g.rule})  "
-        f"statistic = {fmt_float(g.statistic, 6)}  df = {df}  p = {fmt_p(g.pvalue, g.log10_pvalue)}"
-        f"  alpha = {g.alpha:g}",
-    )
+    g = result.gof
+    if g is not None:
+        df = "-" if g.df is None else str(g.df)
+        test = Text.assemble(
+            ("test: ", "bold"),
+            f"{g.test} over all {len(result.tuples):,} ordered tuples (rule: {g.rule})  "
+            f"statistic = {fmt_float(g.statistic, 6)}  df = {df}  "
+            f"p = {fmt_p(g.pvalue, g.log10_pvalue)}  alpha = {g.alpha:g}",
+        )
+    else:
+        assert laws is not None
+        lines = [
+            ("tests: ", "bold"),
+            f"three exact marginal laws (each p Holm-adjusted within its law), Holm across "
+            f"the three, alpha = {result.alpha:g}",
+        ]
+        for t, adjusted in zip(laws.tests, laws.holm_log10_pvalue, strict=True):
+            df = "" if t.df is None else f"  df = {t.df}"
+            lines.append(
+                f"\n  {t.name}: statistic = {fmt_float(t.statistic, 6)}{df}  "
+                f"p = {fmt_p(t.pvalue, t.log10_pvalue)}  "
+                f"Holm p = {fmt_p(10.0**adjusted, adjusted)}"
+            )
+        pairs = ", ".join(f"{i}>{j}" for i, j in laws.pairs)
+        lines.append(f"\n  pairs i>j: {pairs}")
+        test = Text.assemble(*lines)
     return Group(head, table, test, verdict_line(result.passed, result.summary().reason))

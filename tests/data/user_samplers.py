@@ -112,3 +112,38 @@ def relaxed_unnormalized(logits, n, seed, tau):
 def relaxed_flat(logits, n, seed, tau):
     """Broken contract: one row per call instead of n x k."""
     return np.full(logits.size, 1.0 / logits.size)
+
+
+def choice_without_replacement(logits, n, seed, m):
+    """Correct: numpy's choice(replace=False, p=...), one ordered sample of size m per row."""
+    rng = np.random.default_rng(seed)
+    p = np.exp(logits)
+    return np.array([rng.choice(logits.size, size=m, replace=False, p=p) for _ in range(n)])
+
+
+def deduplicated(logits, n, seed, m):
+    """Wrong: m draws with replacement, repeats dropped, the sample topped up with the
+    heaviest categories not in it yet."""
+    rng = np.random.default_rng(seed)
+    p = np.exp(logits)
+    heaviest = np.argsort(-p, kind="stable")
+    out = np.empty((n, m), dtype=np.int64)
+    for row, draws in enumerate(rng.choice(logits.size, size=(n, m), p=p)):
+        kept = list(dict.fromkeys(draws.tolist()))
+        kept += [int(i) for i in heaviest if i not in kept][: m - len(kept)]
+        out[row] = kept
+    return out
+
+
+def independent_inclusion(logits, n, seed, m):
+    """Wrong: each category included on its own with probability min(1, m pi_i), rows of
+    size m kept (conditional Poisson sampling), in a random order."""
+    rng = np.random.default_rng(seed)
+    q = np.minimum(1.0, m * np.exp(logits))
+    rows = []
+    while sum(len(r) for r in rows) < n:
+        chosen = rng.random((4 * n, logits.size)) < q
+        rows.append(chosen[chosen.sum(axis=1) == m])
+    chosen = np.concatenate(rows)[:n]
+    order = np.argsort(rng.random(chosen.shape) - chosen, axis=1)  # chosen first, shuffled
+    return order[:, :m]
