@@ -9,20 +9,26 @@ from gumbelcheck._version import __version__
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.counts import CountsResult, check_counts
+    from gumbelcheck.checks.maxlaw import MaxLawResult, maxlaw
     from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
     from gumbelcheck.checks.sweep import SweepResult, sweep
+    from gumbelcheck.checks.topk import TopKResult, topk
     from gumbelcheck.samplers.user import SamplerError, returns_counts
 
 __all__ = [
     "CountsResult",
+    "MaxLawResult",
     "MaxTrickResult",
     "SamplerError",
     "SweepResult",
+    "TopKResult",
     "__version__",
     "check_counts",
+    "maxlaw",
     "maxtrick",
     "returns_counts",
     "sweep",
+    "topk",
 ]
 
 _LAZY = {
@@ -32,6 +38,10 @@ _LAZY = {
     "SweepResult": "gumbelcheck.checks.sweep",
     "check_counts": "gumbelcheck.checks.counts",
     "CountsResult": "gumbelcheck.checks.counts",
+    "maxlaw": "gumbelcheck.checks.maxlaw",
+    "MaxLawResult": "gumbelcheck.checks.maxlaw",
+    "topk": "gumbelcheck.checks.topk",
+    "TopKResult": "gumbelcheck.checks.topk",
     "returns_counts": "gumbelcheck.samplers.user",
     "SamplerError": "gumbelcheck.samplers.user",
 }

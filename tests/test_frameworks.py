@@ -181,3 +181,42 @@ def test_jax_low_mode_loses_a_1e8_tail_in_float32() -> None:
     assert not probe.passed
     assert probe.statistic <= 1  # draws of the 1e-8 category, where about 12 are expected
     assert probe.cause == "sampler", (probe.log10_pvalue, probe.rounded_log10_pvalue, level)
+
+
+def test_samplers_without_replacement_pass_plackett_luce_and_wrong_ones_fail() -> None:
+    from gumbelcheck.checks import frameworks as battery
+    from gumbelcheck.samplers.user import load_user_sampler
+
+    only = ["torch.multinomial_without_replacement[float64", "jax.choice_without_replacement[f"]
+    result = frameworks(only=only, seed=4)
+    probes = _by_probe(result.probes)
+    assert {probe for _, probe in probes} == {"plackett-luce", "plackett-luce zero"}
+    assert len(probes) == 2 * (1 + 3)  # jax in float32, float16 and float64
+    assert result.passed, result.summary().reason
+    assert probes[("jax.choice_without_replacement[float16,cpu]", "plackett-luce")].samples > 1e5
+
+    level = 0.01 / battery._battery_size(full=False)
+    for name, probe, cause in [
+        ("tempered_top", "plackett-luce", "sampler"),
+        ("with_replacement", "plackett-luce zero", "contract"),
+    ]:
+        sampler = load_user_sampler(f"tests/data/user_samplers.py:{name}")
+        config = battery._Config(sampler, "user", "-", "float64", "", "cpu", False, form="top")
+        row = battery._run_probe(config, probe, 5, level, 1, full=False)
+        assert not row.passed, name
+        assert row.cause == cause, (name, row.reason)
+
+
+def test_each_adapter_goes_with_its_check() -> None:
+    with pytest.raises(InputError, match="draws samples without replacement; use it with"):
+        maxtrick([0.5, 0.5], samples=10, sampler="torch.multinomial_without_replacement")
+    from gumbelcheck.checks.topk import topk
+
+    with pytest.raises(InputError, match="draws one index per draw; use it with maxtrick"):
+        topk([0.5, 0.5], m=1, samples=10, sampler="numpy.choice")
+    one = topk([0.4, 0.3, 0.3], m=2, samples=100_000, seed=1,
+               sampler="torch.multinomial_without_replacement[float32]", workers=1)  # fmt: skip
+    two = topk([0.4, 0.3, 0.3], m=2, samples=100_000, seed=1,
+               sampler="torch.multinomial_without_replacement[float32]", workers=2)  # fmt: skip
+    assert one.counts == two.counts
+    assert one.passed

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,13 +204,15 @@ def test_marginal_invalid_samples_and_workers() -> None:
     assert {**one.to_dict(), "provenance": None} == {**two.to_dict(), "provenance": None}
 
 
-def test_marginals_on_the_command_line(cli: Cli) -> None:
+def test_marginals_on_the_command_line(cli: Cli, tmp_path: Path) -> None:
     args = ["topk", "--pi", ",".join(["0.1"] * 10), "--m", "3", "--law", "marginals"]
     args += ["--samples", "1e5", "--seed", "1"]
     result = cli(*args)
     assert result.exit_code == 0, result.output
     assert "first position" in result.output
     assert "pairwise order" in result.output
-    report = json.loads(cli(*args, "--json").stdout)
+    junit = tmp_path / "topk.xml"
+    report = json.loads(cli(*args, "--json", "--junit", str(junit)).stdout)
+    assert 'name="topk"' in junit.read_text()
     assert report["law"] == "marginals"
     assert len(report["pairs"]) == 15

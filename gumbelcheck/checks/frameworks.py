@@ -29,6 +29,17 @@ alpha whatever is selected):
 ``streams``
     one seed gives the same draws twice, and two seeds different ones.
 
+The samplers without replacement (``torch.multinomial(replacement=False)``,
+``jax.random.choice(replace=False, p=...)``, numpy's ``choice(replace=False, p=...)``) take two
+probes of their own, the ordered samples of size :data:`TOP_M` against the exact Plackett-Luce
+law over every ordered pair (``topk``'s full test):
+
+``plackett-luce``
+    pi = :data:`TOP_PI`; N catches TV >= :data:`TOP_TV` over the ordered pairs with power 0.9.
+``plackett-luce zero``
+    pi = :data:`TOP_ZERO_PI`: a zero-weight category in a sample, or a repeated index, is a
+    hard failure (the without-replacement bugs trackers are full of).
+
 When a probe fails, its counts are tested again against the law of the *rounded* logits
 (float64 logits rounded to the dtype, then an exact softmax): a pass there attributes the
 failure to the dtype's rounding of the logits, a failure to the sampler itself.
@@ -93,6 +104,11 @@ VOCAB_GUMBEL_SAMPLES = 50_000
 
 #: Draws of the pairs probe (10^6 pairs).
 PAIRS_SAMPLES = 2_000_000
+
+#: The Plackett-Luce probes of the samplers without replacement: weights, sample size, and the
+#: total variation over the ordered samples their N catches (default run, --full).
+TOP_PI, TOP_ZERO_PI, TOP_M = (0.4, 0.3, 0.2, 0.1), (0.5, 0.3, 0.0, 0.2), 2
+TOP_TV, TOP_TV_FULL = 1e-2, 2e-3
 
 #: Adapters that draw Gumbel noise for every category (cost n x k): no vocabulary probe.
 GUMBEL_MAX = ("torch.gumbel_softmax", "jax.categorical")
@@ -270,6 +286,7 @@ class _Config:
     mode: str
     device: str
     gumbel_max: bool
+    form: str = "indices"
 
     def row(self, **fields: Any) -> ProbeResult:
         return ProbeResult(
@@ -459,6 +476,49 @@ def _streams(config: _Config, seed: int, alpha: float) -> ProbeResult:
     )
 
 
+def _without_replacement(
+    config: _Config, seed: int, alpha: float, workers: int, planned: _Planned, name: str
+) -> ProbeResult:
+    """``topk``'s full Plackett-Luce test of ``planned.samples`` ordered samples."""
+    from gumbelcheck.checks import topk
+
+    assert planned.dist is not None
+    result = topk.prepare(
+        planned.dist.p, m=TOP_M, samples=planned.samples, seed=seed, alpha=alpha, law="full",
+        sampler=config.sampler, workers=workers,
+    ).run()  # fmt: skip
+    gof = result.gof
+    assert gof is not None
+    cause, rounded = "", math.nan
+    if result.invalid_draws:
+        cause = "contract"
+    elif not gof.passed:
+        tuples = np.asarray(result.tuples)
+        counts = np.asarray(result.counts)
+
+        def law(other: Categorical) -> float:
+            expected = topk.plackett_luce(other.p, tuples)
+            return categorical_gof(
+                counts, expected / math.fsum(expected), alpha=alpha, seed=seed
+            ).log10_pvalue
+
+        cause, rounded = _attribute(config, law, planned.dist, alpha)
+    return config.row(
+        probe=name,
+        samples=planned.samples,
+        plan=planned.plan,
+        test=gof.test,
+        statistic=gof.statistic,
+        pvalue=gof.pvalue,
+        log10_pvalue=gof.log10_pvalue,
+        alpha=alpha,
+        passed=result.passed,
+        reason=result.summary().reason,
+        cause=cause,
+        rounded_log10_pvalue=rounded,
+    )
+
+
 # The battery ---------------------------------------------------------------------------------
 
 
@@ -477,7 +537,8 @@ def _configs(only: Sequence[str]) -> tuple[list[_Config], list[str]]:
                 options = ",".join(o for o in (dtype, mode) if o)
                 name = f"{base}[{options}]"
                 if only and not any(
-                    sel in (base, info.framework) or name.startswith(sel.rstrip("]"))
+                    sel in (base, info.framework)
+                    or ("[" in sel and name.startswith(sel.rstrip("]")))
                     for sel in only
                 ):
                     continue
@@ -490,16 +551,19 @@ def _configs(only: Sequence[str]) -> tuple[list[_Config], list[str]]:
                         mode=mode,
                         device="cpu",
                         gumbel_max=base in GUMBEL_MAX,
+                        form=info.form,
                     )
                 )
     return configs, missing
 
 
 def _probes(config: _Config, full: bool) -> list[str]:
-    return _probes_of(config.gumbel_max, full)
+    return _probes_of(config.gumbel_max, full, config.form)
 
 
-def _probes_of(gumbel_max: bool, full: bool) -> list[str]:
+def _probes_of(gumbel_max: bool, full: bool, form: str = "indices") -> list[str]:
+    if form == "top":
+        return ["plackett-luce", "plackett-luce zero"]
     rare = (f"rare {p:g}" for p in (RARE_FULL if full else RARE))
     names = ["bulk", "logits 20", "zero", *rare]
     if not gumbel_max or full:
@@ -556,6 +620,13 @@ def _plan_probe(
         mass = math.fsum(dist.p[1:])
         plan = f"tail mass {mass:.4g} (exact): {samples * mass:,.0f} expected"
         return _Planned(dist, samples, plan, np.arange(dist.k) > 0)
+    if probe.startswith("plackett-luce"):
+        dist = categorical(list(TOP_ZERO_PI if probe.endswith("zero") else TOP_PI))
+        df = math.perm(int(dist.support.sum()), TOP_M) - 1
+        tv = TOP_TV_FULL if full else TOP_TV
+        samples = math.ceil(detectable_noncentrality(df, alpha, 0.9) / (2 * tv) ** 2)
+        plan = f"catches TV >= {tv:.3g} over the ordered samples with power 0.9 (df = {df})"
+        return _Planned(dist, samples, plan)
     if probe == "pairs":
         return _Planned(None, PAIRS_SAMPLES, "")
     return _Planned(None, 0, "")
@@ -570,6 +641,8 @@ def _run_probe(
     if probe == "streams":
         return _streams(config, seed, alpha)
     assert planned.dist is not None
+    if probe.startswith("plackett-luce"):
+        return _without_replacement(config, seed, alpha, workers, planned, probe)
     if planned.tail is not None:
         return _tail(config, seed, alpha, workers, planned.dist, planned.tail,
                      planned.samples, probe, planned.plan)  # fmt: skip
@@ -664,7 +737,7 @@ def _battery_size(full: bool) -> int:
     """Probes of the whole battery: every adapter configuration, installed or not."""
     size = 0
     for base, info in ADAPTERS.items():
-        per = len(_probes_of(base in GUMBEL_MAX, full))
+        per = len(_probes_of(base in GUMBEL_MAX, full, info.form))
         size += per * len(info.dtypes) * len(info.modes)
     return size
 

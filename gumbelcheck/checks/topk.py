@@ -64,6 +64,8 @@ from gumbelcheck.stats import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gumbelcheck.samplers.user import UserSampler
+
 NULL_HYPOTHESIS = (
     "the indices of the m largest ln w_i + g_i, g_i iid Gumbel(0, 1), are an ordered sample "
     "without replacement with the Plackett-Luce law prod_j pi_ij / (1 - sum_{l<j} pi_il)"
@@ -571,7 +573,7 @@ def topk(
     alpha: float | str = 0.01,
     law: str = "auto",
     noise: str = "gumbel",
-    sampler: str | Callable[..., Any] | None = None,
+    sampler: str | Callable[..., Any] | UserSampler | None = None,
     workers: int | str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TopKResult:
@@ -596,7 +598,10 @@ def topk(
         (m independent Gumbel-max draws) to watch the check fail.
     sampler : str or callable, optional
         A user's sampler ``function(logits, n, seed, m)`` returning n x m indices
-        (``module:function``, ``file.py:function`` or a callable), instead of the engine's.
+        (``module:function``, ``file.py:function`` or a callable), or an adapter
+        (``torch.multinomial_without_replacement``, ``jax.choice_without_replacement``,
+        ``numpy.choice_without_replacement``, with options like ``[float32]``), instead of
+        the engine's.
 
     Returns
     -------
@@ -628,12 +633,10 @@ def prepare(
     alpha: float | str = 0.01,
     law: str = "auto",
     noise: str = "gumbel",
-    sampler: str | Callable[..., Any] | None = None,
+    sampler: str | Callable[..., Any] | UserSampler | None = None,
     workers: int | str | None = None,
 ) -> Prepared[TopKResult]:
     """Validate the input of :func:`topk` and return it ready to run."""
-    from gumbelcheck.samplers.user import load_user_sampler, user_sampler
-
     dist = categorical(pi, logits, normalize=normalize)
     size = parse_count(m, "`m`")
     support = int(dist.support.sum())
@@ -660,14 +663,25 @@ def prepare(
         )
     if noise not in NOISES:
         raise InputError(f"`noise` {noise!r} is not known; choose one of {', '.join(NOISES)}")
-    user = None
-    if sampler is not None:
-        user = load_user_sampler(sampler) if isinstance(sampler, str) else user_sampler(sampler)
+    user = None if sampler is None else _user(sampler)
     config = RunConfig.create(samples=samples, seed=seed, alpha=alpha, workers=workers)
     config.check_memory(16 * dist.k * size, engine.default_block_size(dist.k))
     return Prepared(
         samples=config.samples, run=partial(run, dist, size, chosen, noise, user, config)
     )
+
+
+def _user(sampler: str | Callable[..., Any] | UserSampler) -> UserSampler:
+    """The sampler without replacement ``sampler`` names: an adapter
+    (``torch.multinomial_without_replacement[float32]``), a SPEC, or a callable."""
+    from gumbelcheck.samplers.adapters import adapter, is_adapter_name
+    from gumbelcheck.samplers.user import UserSampler, load_user_sampler, user_sampler
+
+    if isinstance(sampler, UserSampler):
+        return sampler
+    if is_adapter_name(sampler):
+        return adapter(sampler, form="top")  # type: ignore[arg-type]
+    return load_user_sampler(sampler) if isinstance(sampler, str) else user_sampler(sampler)
 
 
 def run(

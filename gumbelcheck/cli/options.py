@@ -48,7 +48,9 @@ BlockSize = Annotated[
 
 Junit = Annotated[
     Path | None,
-    typer.Option(help="Write JUnit XML (one test case, its figures as properties) for CI."),
+    typer.Option(
+        "--junit", help="Write JUnit XML (one test case, its figures as properties) for CI."
+    ),
 ]
 CategoryCsv = Annotated[
     Path | None,

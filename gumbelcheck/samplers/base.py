@@ -116,7 +116,7 @@ def resolve(
     from gumbelcheck.samplers.adapters import adapter, is_adapter_name
 
     if is_adapter_name(spec):
-        return adapter(spec)  # type: ignore[arg-type]
+        return adapter(spec, form="indices")  # type: ignore[arg-type]
     if callable(spec):
         return user_sampler(spec)
     try:

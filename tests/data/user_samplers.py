@@ -147,3 +147,14 @@ def independent_inclusion(logits, n, seed, m):
     chosen = np.concatenate(rows)[:n]
     order = np.argsort(rng.random(chosen.shape) - chosen, axis=1)  # chosen first, shuffled
     return order[:, :m]
+
+
+def with_replacement(logits, n, seed, m):
+    """Wrong: m independent draws with replacement (repeats happen)."""
+    return np.random.default_rng(seed).choice(logits.size, size=(n, m), p=np.exp(logits))
+
+
+def tempered_top(logits, n, seed, m):
+    """Wrong: the m largest logits + g with Gumbel noise of scale 1.05 (vectorized)."""
+    g = np.random.default_rng(seed).gumbel(scale=1.05, size=(n, logits.size))
+    return np.argsort(-(logits + g), axis=1, kind="stable")[:, :m]

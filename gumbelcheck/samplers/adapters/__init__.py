@@ -33,6 +33,9 @@ class AdapterInfo:
     modes: tuple[str, ...] = ("",)
     devices: tuple[str, ...] = ("cpu",)
     description: str = ""
+    #: ``indices`` (``function(logits, n, seed)``: n draws) or ``top`` (``function(logits, n,
+    #: seed, m)``: n ordered samples of size m without replacement, for ``topk``).
+    form: str = "indices"
 
 
 _TORCH = "gumbelcheck.samplers.adapters.torch_samplers"
@@ -65,6 +68,22 @@ ADAPTERS: dict[str, AdapterInfo] = {
         "numpy", _NUMPY, "choice", ("float64", "float32"),
         description="numpy.random.Generator.choice(k, n, p=exp(logits))",
     ),
+    "torch.multinomial_without_replacement": AdapterInfo(
+        "torch", _TORCH, "multinomial_without_replacement",
+        ("float64", "float32", "float16", "bfloat16"), devices=("cpu", "cuda"),
+        description="torch.multinomial(exp(logits), m, replacement=False), n rows",
+        form="top",
+    ),
+    "jax.choice_without_replacement": AdapterInfo(
+        "jax", _JAX, "choice_without_replacement", ("float64", "float32", "float16", "bfloat16"),
+        description="jax.random.choice(key, k, (m,), replace=False, p=exp(logits)), n keys",
+        form="top",
+    ),
+    "numpy.choice_without_replacement": AdapterInfo(
+        "numpy", _NUMPY, "choice_without_replacement", ("float64", "float32"),
+        description="numpy.random.Generator.choice(k, m, replace=False, p=exp(logits)), n calls",
+        form="top",
+    ),
 }  # fmt: skip
 
 _NAME = re.compile(r"^([a-z]+\.[a-z_]+)(?:\[([^\]]*)\])?$")
@@ -84,14 +103,17 @@ def installed(framework: str) -> str | None:
         return None
 
 
-def adapter(name: str) -> UserSampler:
+def adapter(name: str, form: str | None = None) -> UserSampler:
     """The adapter ``NAME[dtype,mode,device]`` names (defaults: float64, the first mode, cpu).
+
+    ``form``, when given, is the form the caller calls it in (``indices`` or ``top``); an
+    adapter of the other form is refused, naming the check that takes it.
 
     Raises
     ------
     InputError
-        For an unknown adapter or option, or a framework that is not installed (naming the
-        extra that installs it).
+        For an unknown adapter or option, an adapter of the wrong form, or a framework that
+        is not installed (naming the extra that installs it).
     """
     match = _NAME.match(name)
     if match is None or match.group(1) not in ADAPTERS:
@@ -101,6 +123,13 @@ def adapter(name: str) -> UserSampler:
         )
     base, options = match.group(1), [o.strip() for o in (match.group(2) or "").split(",") if o]
     info = ADAPTERS[base]
+    if form is not None and info.form != form:
+        check = "gumbelcheck topk" if info.form == "top" else "maxtrick, counts or frameworks"
+        raise InputError(
+            f"`sampler` {name!r} draws "
+            + ("samples without replacement" if info.form == "top" else "one index per draw")
+            + f"; use it with {check}"
+        )
     dtype, mode, device = info.dtypes[0], info.modes[0], info.devices[0]
     for option in options:
         if option in info.dtypes:
@@ -124,7 +153,7 @@ def adapter(name: str) -> UserSampler:
     function = getattr(import_module(info.module), info.function)
     label = base + "[" + ",".join(o for o in (dtype, mode, device) if o) + "]"
     # On a GPU the adapter counts on the device and ships k + 1 numbers instead of n.
-    on_device = device != "cpu"
+    on_device = device != "cpu" and info.form == "indices"
     bound = partial(function, dtype=dtype, mode=mode, device=device, counts=on_device)
     if on_device:
         setattr(bound, RETURNS_ATTRIBUTE, "counts")

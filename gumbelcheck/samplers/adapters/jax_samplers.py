@@ -1,7 +1,8 @@
-"""JAX's categorical sampler behind the sampler protocol (imported only when used)."""
+"""JAX's categorical and choice samplers behind the sampler protocol (imported only when used)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -28,3 +29,24 @@ def categorical(
             tally = jnp.bincount(jnp.where(inside, draws, 0), weights=inside, length=logits.size)
             return np.append(np.asarray(tally).astype(np.int64), int((~inside).sum()))
         return np.asarray(draws)
+
+
+@functools.lru_cache(maxsize=64)
+def _choice(k: int, m: int, dtype: str) -> Any:
+    """The compiled ``jax.random.choice(key, k, (m,), replace=False, p=p)``, vmapped over
+    keys (compiled once per k, m and dtype, not once per block)."""
+    del dtype  # part of the cache key: the function is traced in that dtype's x64 mode
+    draw = jax.vmap(lambda key, p: jax.random.choice(key, k, (m,), False, p), in_axes=(0, None))
+    return jax.jit(draw)
+
+
+def choice_without_replacement(
+    logits: NDArray[np.float64], n: int, seed: int, m: int, *, dtype: str, mode: str,
+    device: str, counts: bool = False,
+) -> Any:  # fmt: skip
+    """``jax.random.choice(key_i, k, (m,), replace=False, p=exp(logits))`` for n keys split
+    from the block's (vmapped): n ordered samples of size m, p in ``dtype``."""
+    with jax.enable_x64(dtype == "float64"):
+        p = jnp.exp(jnp.asarray(logits, dtype=getattr(jnp, dtype)))
+        keys = jax.random.split(_key(seed), n)
+        return np.asarray(_choice(logits.size, m, dtype)(keys, p))

@@ -72,3 +72,15 @@ def gumbel_softmax(
     one_hot = ((y == 1).sum(dim=1) == 1) & ((y == 0).sum(dim=1) == logits.size - 1)
     draws = torch.where(one_hot, y.argmax(dim=1), torch.full_like(one_hot, -1, dtype=torch.long))
     return _finish(draws, logits.size, counts)
+
+
+def multinomial_without_replacement(
+    logits: NDArray[np.float64], n: int, seed: int, m: int, *, dtype: str, mode: str,
+    device: str, counts: bool = False,
+) -> Any:  # fmt: skip
+    """``torch.multinomial(exp(logits), m, replacement=False)`` for each of n rows: n ordered
+    samples of size m (the n x k weights are one expanded view, not n copies)."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    probs = _logits(logits, dtype, device).exp()
+    draws = torch.multinomial(probs.expand(n, -1), m, replacement=False, generator=generator)
+    return draws.cpu().numpy()
