@@ -9,17 +9,20 @@ from gumbelcheck._version import __version__
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.counts import CountsResult, check_counts
+    from gumbelcheck.checks.gradients import GradientsResult, gradients
     from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
     from gumbelcheck.checks.sweep import SweepResult, sweep
     from gumbelcheck.samplers.user import SamplerError, returns_counts
 
 __all__ = [
     "CountsResult",
+    "GradientsResult",
     "MaxTrickResult",
     "SamplerError",
     "SweepResult",
     "__version__",
     "check_counts",
+    "gradients",
     "maxtrick",
     "returns_counts",
     "sweep",
@@ -31,6 +34,8 @@ _LAZY = {
     "sweep": "gumbelcheck.checks.sweep",
     "SweepResult": "gumbelcheck.checks.sweep",
     "check_counts": "gumbelcheck.checks.counts",
+    "gradients": "gumbelcheck.checks.gradients",
+    "GradientsResult": "gumbelcheck.checks.gradients",
     "CountsResult": "gumbelcheck.checks.counts",
     "returns_counts": "gumbelcheck.samplers.user",
     "SamplerError": "gumbelcheck.samplers.user",
