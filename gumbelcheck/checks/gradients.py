@@ -253,11 +253,14 @@ class GradientKernel:
     def _block(self, rng: np.random.Generator, n: int) -> _Part:
         p, logp, k = self.dist.p, self.dist.logp, self.dist.k
         objective = self.objective
-        g = np.ascontiguousarray(gumbel_rows(rng, k, n).T)  # n x k
-        x = logp + g
+        # Category-major arrays (k x n) seen as n x k (one row a sample): every reduction
+        # over the k categories is a few passes over contiguous rows, and elementwise
+        # results keep the layout.
+        g = gumbel_rows(rng, k, n).T
+        x = (logp[:, None] + g.T).T
         rows = np.arange(n)
         hard = x.argmax(axis=1)
-        z = np.zeros((n, k))
+        z = np.zeros((k, n)).T
         z[rows, hard] = 1.0
         conditional = self._conditional(rng, hard, n)
         values, w_hard = objective.value(z), objective.gradient(z)
@@ -273,7 +276,7 @@ class GradientKernel:
             if self.control == "tau-misplaced":
                 y, _ = gumbel_softmax(logp / tau + g, 1.0)
             series.append(self._moments(_vjp(y, objective.gradient(y), tau)))
-            rao = np.zeros((n, k))
+            rao = np.zeros((k, n)).T
             for draw in conditional:
                 rao += _vjp(gumbel_softmax(draw, tau)[0], w_hard, tau)
             rao /= self.draws
@@ -290,33 +293,43 @@ class GradientKernel:
 
     def _conditional(
         self, rng: np.random.Generator, hard: NDArray[np.intp], n: int
-    ) -> NDArray[np.float64]:
-        """``draws`` x n x k perturbed logits theta + g drawn given argmax = ``hard``."""
+    ) -> list[NDArray[np.float64]]:
+        """``draws`` arrays (n x k views of k x n) of perturbed logits theta + g drawn given
+        argmax = ``hard``: top-down, x_D = -ln E_D (the max, Gumbel(0, 1) as sum p = 1) and
+        x_i = -ln(E_D + E_i / p_i) (Gumbel(theta_i, 1) truncated below the max)."""
         k, p = self.dist.k, self.dist.p
-        e = open_uniform_rows(rng, self.draws * n, k).reshape(self.draws, n, k)
+        e = open_uniform_rows(rng, self.draws * k, n).reshape(self.draws, k, n)
         np.log(e, out=e)
         np.negative(e, out=e)  # E ~ Exp(1), finite and > 0
         rows = np.arange(n)
-        top = e[:, rows, hard]  # E_D: exp(-max), the max being Gumbel(0, 1)
-        x = -np.log(top[:, :, None] + e / p)  # truncated below the max
-        x[:, rows, hard] = -np.log(top)
-        return x
+        out = []
+        for draw in e:
+            top = draw[hard, rows]  # E_D
+            x = draw.T / p
+            x += top[:, None]
+            np.log(x, out=x)
+            np.negative(x, out=x)
+            x[rows, hard] = -np.log(top)
+            out.append(x)
+        return out
 
     def _moments(
         self, estimate: NDArray[np.float64], last: NDArray[np.float64] | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Mean and co-moment of w = (estimate - r, |estimate - r|^2) (or ``last`` as the
         final column, for the paired series, whose estimate is a difference)."""
+        k, n = self.dist.k, estimate.shape[0]
+        w = np.empty((k + 1, n))  # one row per coordinate: reductions run along rows
         if last is None:
-            u = estimate - self.center
-            last = np.square(u).sum(axis=1)
+            np.subtract(estimate, self.center, out=w[:k].T)
+            np.einsum("in,in->n", w[:k], w[:k], out=w[k])
         else:
-            u = estimate
-        w = np.concatenate([u, last[:, None]], axis=1)
-        mean = w.mean(axis=0)
-        w -= mean
+            w[:k] = estimate.T
+            w[k] = last
+        mean = w.mean(axis=1)
+        w -= mean[:, None]
         # einsum, not a BLAS product: its summation order never depends on threads.
-        return mean, np.einsum("ni,nj->ij", w, w)
+        return mean, np.einsum("in,jn->ij", w, w)
 
 
 @dataclass(frozen=True, kw_only=True)
