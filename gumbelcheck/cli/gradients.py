@@ -104,10 +104,10 @@ def gradients(
 
     For z = onehot(argmax(theta + g)) and an objective f, draws N samples of REINFORCE (with
     and without a baseline), Gumbel-Softmax, straight-through and Gumbel-Rao, and reports for
-    each the bias against the exact gradient of E[f(z)] (norm, relative, cosine), the total
+    each the bias against the exact gradient of E f(z) (norm, relative, cosine), the total
     variance and the MSE, with standard errors. Tests, with Holm's procedure: REINFORCE is
     unbiased; Gumbel-Softmax is unbiased for the exact gradient of the relaxed objective
-    E[f(softmax((theta + g) / tau))] at each tau; Gumbel-Rao has the straight-through mean and
+    E f(softmax((theta + g) / tau)) at each tau; Gumbel-Rao has the straight-through mean and
     no larger variance.
     """
     from gumbelcheck.checks import gradients as check
