@@ -217,3 +217,17 @@ def test_the_figure(tmp_path: Path) -> None:
     path = tmp_path / "gradients.png"
     gradients_png(gradients(PI, tau="0.3,3", samples=5_000, seed=1, draws=2, workers=1), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_committed_results_show_the_trade_off() -> None:
+    # The default suite's report: Gumbel-Softmax's bias falls and its variance rises as tau
+    # falls (rows in increasing tau).
+    import pandas as pd
+
+    path = Path(__file__).resolve().parent.parent / "results" / "gradients-quadratic.csv"
+    table = pd.read_csv(path, comment="#")
+    gs = table[table["estimator"] == "gumbel-softmax"].sort_values("tau")
+    assert len(gs) == 5
+    for column in ("bias_norm", "exact_bias_norm"):
+        assert gs[column].is_monotonic_increasing
+    assert gs["trace_variance"].is_monotonic_decreasing
