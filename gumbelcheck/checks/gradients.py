@@ -27,7 +27,10 @@ for the discrete gradient (one two-sided test per coordinate); Gumbel-Softmax is
 the relaxed gradient at each tau (per coordinate); Gumbel-Rao minus straight-through, paired
 on the same sample, has mean 0 (per coordinate) and E|ST - r|^2 - E|GR - r|^2 >= 0 (one-sided:
 Gumbel-Rao's total variance is no larger). The bias of Gumbel-Softmax, straight-through and
-Gumbel-Rao against the discrete gradient is reported with standard errors, not tested.
+Gumbel-Rao against the discrete gradient is reported with standard errors, not tested. Every
+gradient in the logits sums to 0 over its k coordinates, so the k tests of a mean are
+dependent (one is implied by the others); Holm's procedure is valid under any dependence, and
+a Hotelling test would need the singular covariance's pseudo-inverse.
 
 Standard errors. Every estimator's per-sample vector w = (ghat - r, |ghat - r|^2), r the
 exact discrete gradient, is summarized per block by its mean and co-moment matrix, merged in
