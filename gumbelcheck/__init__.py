@@ -9,6 +9,7 @@ from gumbelcheck._version import __version__
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.counts import CountsResult, check_counts
+    from gumbelcheck.checks.gradients import GradientsResult, gradients
     from gumbelcheck.checks.maxlaw import MaxLawResult, maxlaw
     from gumbelcheck.checks.maxtrick import MaxTrickResult, maxtrick
     from gumbelcheck.checks.sweep import SweepResult, sweep
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CountsResult",
+    "GradientsResult",
     "MaxLawResult",
     "MaxTrickResult",
     "SamplerError",
@@ -24,6 +26,7 @@ __all__ = [
     "TopKResult",
     "__version__",
     "check_counts",
+    "gradients",
     "maxlaw",
     "maxtrick",
     "returns_counts",
@@ -37,6 +40,8 @@ _LAZY = {
     "sweep": "gumbelcheck.checks.sweep",
     "SweepResult": "gumbelcheck.checks.sweep",
     "check_counts": "gumbelcheck.checks.counts",
+    "gradients": "gumbelcheck.checks.gradients",
+    "GradientsResult": "gumbelcheck.checks.gradients",
     "CountsResult": "gumbelcheck.checks.counts",
     "maxlaw": "gumbelcheck.checks.maxlaw",
     "MaxLawResult": "gumbelcheck.checks.maxlaw",

@@ -71,6 +71,8 @@ def assert_clean(code: int, stderr: str, args: tuple[str, ...], allowed: set[int
         (("maxtrick", "--pi", "0.5,0.5", "--seed", "-1"), "negative"),
         (("maxtrick", "--pi", "0.5,0.5", "--seed", "1.5"), "not an integer"),
         (("sweep", "--pi", "0.5,0.5", "--plot", "x.jpg"), "png, svg, pdf"),
+        (("gradients", "--pi", "0.5,0.5", "--plot", "x.jpg"), "png, svg, pdf"),
+        (("gradients", "--pi", "0.5,0.5", "--draws", "1e12"), "GiB"),
     ],
 )
 def test_each_class_of_bad_input_is_refused_before_sampling(
@@ -167,6 +169,8 @@ def test_an_internal_error_is_exit_3_with_one_line_and_debug_shows_the_traceback
         ("controls",),
         ("maxlaw", "--pi", "0.1,0.2,0.7"),
         ("topk", "--pi", "0.1,0.2,0.7", "--m", "2"),
+        ("gradients", "--pi", "0.1,0.2,0.7", "--anneal", "1:0.5:1e-4:100"),
+        ("gradients", "--pi", "0.1,0.2,0.7", "--objective", "linear", "--control", "score-sign"),
     ],
 )
 def test_valid_input_reaches_the_sampling_stub(args: tuple[str, ...]) -> None:
@@ -200,6 +204,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "controls": ("--samples", "--seed", "--alpha", "--workers"),
     "maxlaw": ("--pi", "--logits", "--samples", "--seed", "--alpha", "--noise", "--workers"),
     "topk": ("--pi", "--logits", "--m", "--samples", "--seed", "--noise", "--sampler"),
+    "gradients": ("--pi", "--logits", "--objective", "--target", "--tau", "--anneal", "--draws",
+                  "--control", "--samples"),
 }  # fmt: skip
 
 

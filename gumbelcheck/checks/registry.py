@@ -160,6 +160,14 @@ for _info in (
         view=f"{_VIEWS}:topk",
     ),
     CheckInfo(
+        name="gradients",
+        help="gradient estimators (REINFORCE, Gumbel-Softmax, straight-through, Gumbel-Rao) "
+        "against exact gradients, tau by tau",
+        prepare="gumbelcheck.checks.gradients:prepare",
+        view=f"{_VIEWS}:gradients",
+        command="gradients",
+    ),
+    CheckInfo(
         name="frameworks",
         help="PyTorch, JAX and NumPy samplers in every dtype through one battery of probes",
         prepare="gumbelcheck.checks.frameworks:prepare",

@@ -80,7 +80,6 @@ def sweep(
     fall as tau falls and uniform_gap to fall as tau grows (within 3 standard errors).
     """
     from gumbelcheck.checks import sweep as check
-    from gumbelcheck.core.errors import InputError
 
     ready = check.prepare(
         pi,
@@ -95,16 +94,9 @@ def sweep(
         workers=workers,
     )
     if plot is not None:
-        from gumbelcheck.output.figures import figure_format
+        from gumbelcheck.output.figures import check_figure
 
-        figure_format(plot)
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise InputError(
-                "--plot needs matplotlib, which is not installed; "
-                "run pip install 'gumbelcheck[plot]' or drop --plot"
-            ) from None
+        check_figure(plot)
     result = run_prepared(ready, quiet, plot, csv)
     if plot is not None:
         from gumbelcheck.output.figures import sweep_png

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from gumbelcheck.checks.controls import ControlsResult
     from gumbelcheck.checks.dist import DistResult
     from gumbelcheck.checks.frameworks import FrameworksResult
+    from gumbelcheck.checks.gradients import GradientsResult
     from gumbelcheck.checks.maxlaw import MaxLawResult
     from gumbelcheck.checks.maxtrick import MaxTrickResult
     from gumbelcheck.checks.sweep import SweepResult
@@ -590,3 +591,109 @@ def topk(result: TopKResult) -> RenderableType:
         lines.append(f"\n  pairs i>j: {pairs}")
         test = Text.assemble(*lines)
     return Group(head, table, test, verdict_line(result.passed, result.summary().reason))
+
+
+def gradients(result: GradientsResult) -> RenderableType:
+    """Per-estimator table, the annealing view, a terminal plot, the tests and the verdict."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    columns = ["estimator", "tau", "|bias|", "rel. bias", "cosine", "tr var", "MSE",
+               "exact |bias|"]  # fmt: skip
+    for name in columns:
+        table.add_column(name, justify="left" if name == "estimator" else "right", no_wrap=True)
+    for r in result.rows:
+        table.add_row(
+            r.estimator,
+            "-" if math.isnan(r.tau) else f"{r.tau:.3g}",
+            _pm(r.bias_norm, r.bias_norm_se),
+            _pm(r.relative_bias, r.relative_bias_se),
+            fmt_float(r.cosine, 4),
+            _pm(r.trace_variance, r.trace_variance_se),
+            _pm(r.mse, r.mse_se),
+            fmt_float(r.exact_bias_norm, 4),
+        )
+    tests = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    for name in ("test", "statistic", "p", "Holm p", "MDE (power 0.9)"):
+        tests.add_column(name, justify="left" if name == "test" else "right", no_wrap=True)
+    for t in result.tests:
+        style = "red" if t.rejected else ""
+        tests.add_row(
+            t.name,
+            fmt_float(t.statistic, 4),
+            fmt_p(10.0**t.log10_pvalue, t.log10_pvalue),
+            Text(fmt_p(10.0**t.holm_log10_pvalue, t.holm_log10_pvalue), style),
+            f"{t.mde:.2g}",
+        )
+    target = ""
+    if result.target is not None:
+        target = " (" + ", ".join(f"{v:.3g}" for v in result.target) + ")"
+    head = Text.assemble(
+        ("gumbelcheck gradients", "bold"),
+        f"  N = {result.samples:,}  k = {len(result.pi)}  objective = {result.objective}{target}"
+        f"  Gumbel-Rao draws = {result.draws}  control = {result.control}  seed = "
+        f"{result.provenance.seed}\n",
+        ("H0: ", "bold"),
+        result.null_hypothesis,
+        "\n",
+        ("exact: ", "bold"),
+        f"E f(z) = {result.discrete_value:.6g}, its gradient in the logits = ("
+        + ", ".join(f"{v:.5g}" for v in result.discrete_gradient)
+        + "); |bias|, MSE and cosine are against it (± one standard error); exact |bias| is "
+        "Gumbel-Softmax's, from the exact gradient of the relaxed objective",
+    )
+    parts: list[RenderableType] = [head, table]
+    if result.schedule:
+        parts.append(_anneal_table(result))
+    if len(result.taus) > 1:
+        parts.append(gradients_plot(result))
+    s = result.summary()
+    rule = Text.assemble(
+        ("tests: ", "bold"),
+        f"{s.rule} at family-wise alpha = {result.alpha:g}; z tests per coordinate (statistic: "
+        "the largest |z|) of the means, the variance test one-sided (statistic: z; MDE: a "
+        "total-variance excess); the smallest p of each test, then Holm-adjusted",
+    )
+    parts += [rule, tests, verdict_line(result.passed, s.reason)]
+    return Group(*parts)
+
+
+def _anneal_table(result: GradientsResult) -> RenderableType:
+    """The estimators' bias and variance along the annealing schedule's checkpoints."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1),
+                  title="annealing: tau_t = max(tau_min, tau_0 exp(-r t))")  # fmt: skip
+    for name in ("step t", "tau_t", "GS |bias|", "GS tr var", "ST |bias|", "ST tr var",
+                 "GR tr var"):  # fmt: skip
+        table.add_column(name, justify="right", no_wrap=True)
+    for step, tau in result.schedule:
+        gs, st, gr = (result.row(e, tau) for e in ("gumbel-softmax", "straight-through",
+                                                   "gumbel-rao"))  # fmt: skip
+        table.add_row(
+            f"{step:,}",
+            f"{tau:.4g}",
+            _pm(gs.bias_norm, gs.bias_norm_se),
+            _pm(gs.trace_variance, gs.trace_variance_se),
+            _pm(st.bias_norm, st.bias_norm_se),
+            _pm(st.trace_variance, st.trace_variance_se),
+            _pm(gr.trace_variance, gr.trace_variance_se),
+        )
+    share = Text(f"share of the steps spent at tau_min: {result.schedule_share_at_min:.3g}")
+    return Group(table, share)
+
+
+def gradients_plot(result: GradientsResult) -> RenderableType:
+    """Gumbel-Softmax's bias and total variance against tau (log axes), drawn with plotext."""
+    import plotext
+
+    rows = [r for r in result.rows if r.estimator == "gumbel-softmax"]
+    figure = plotext.figure
+    figure.clear()
+    figure.plot_size(*SWEEP_PLOT_SIZE)
+    figure.theme("simple")
+    for name, marker, label in (("bias_norm", "o", "|bias|"), ("trace_variance", "x", "tr var")):
+        points = [(r.tau, getattr(r, name)) for r in rows if getattr(r, name) > 0]
+        if points:
+            x, y = (list(column) for column in zip(*points, strict=True))
+            figure.draw(figure.signal(x, y, marker=marker).label(f"Gumbel-Softmax {label}").lines())
+    figure.ruler("x").scale("log")
+    figure.ruler("y").scale("log")
+    figure.title("Gumbel-Softmax |bias| and total variance against tau (log axes)")
+    return Text.from_ansi(str(figure.build()))

@@ -290,39 +290,54 @@ def load_user_sampler(spec: str, name: str | None = None) -> UserSampler:
         When the module or file cannot be imported, has no such attribute, or the attribute
         is not callable or declares an unknown return form.
     """
+    function, origin, path = load_attribute(spec, "`sampler`")
+    return user_sampler(function, name=name or spec, origin=origin, path=path)
+
+
+def load_attribute(spec: str, option: str) -> tuple[Any, str, str | None]:
+    """The object a SPEC ``package.module:attribute`` or ``path/to/file.py:attribute`` names,
+    its origin (the distribution's version, or the file's sha256) and its file (or None).
+
+    ``option`` names the parameter in error messages (```sampler```, ```objective```).
+
+    Raises
+    ------
+    SamplerError
+        When the module or file cannot be imported or has no such attribute.
+    """
     target, _, attribute = spec.rpartition(":")
     if not target or not attribute:
         raise SamplerError(
-            f"`sampler` {spec!r} is not of the form package.module:function or "
+            f"{option} {spec!r} is not of the form package.module:function or "
             "path/to/file.py:function"
         )
     path: str | None = None
     if target.endswith(".py") or "/" in target or target.startswith("."):
         file = Path(target).expanduser().resolve()
         if not file.is_file():
-            raise SamplerError(f"`sampler` {spec!r}: file {target!r} does not exist")
+            raise SamplerError(f"{option} {spec!r}: file {target!r} does not exist")
         data = file.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        module = _import_file(spec, file, digest)
+        module = _import_file(spec, file, digest, option)
         origin, path = f"sha256:{digest}", str(file)
     else:
         try:
             module = importlib.import_module(target)
         except Exception as error:
             raise SamplerError(
-                f"`sampler` {spec!r}: cannot import {target!r} "
+                f"{option} {spec!r}: cannot import {target!r} "
                 f"({type(error).__name__}: {_one_line(error)})"
             ) from None
         origin = _module_origin(target)
-    function = module
+    found = module
     for part in attribute.split("."):
         try:
-            function = getattr(function, part)
+            found = getattr(found, part)
         except AttributeError:
             raise SamplerError(
-                f"`sampler` {spec!r}: {target!r} has no attribute {attribute!r}"
+                f"{option} {spec!r}: {target!r} has no attribute {attribute!r}"
             ) from None
-    return user_sampler(function, name=name or spec, origin=origin, path=path)
+    return found, origin, path
 
 
 def user_sampler(
@@ -351,7 +366,7 @@ def user_sampler(
     return UserSampler(label, function, returns, origin, path)
 
 
-def _import_file(spec: str, file: Path, digest: str) -> Any:
+def _import_file(spec: str, file: Path, digest: str, option: str) -> Any:
     """Import a Python file as a module named by its content (the same file twice is one
     module; an edited file is another)."""
     name = f"_gumbelcheck_user_{digest[:16]}"
@@ -359,7 +374,7 @@ def _import_file(spec: str, file: Path, digest: str) -> Any:
         return sys.modules[name]
     loader_spec = importlib.util.spec_from_file_location(name, file)
     if loader_spec is None or loader_spec.loader is None:
-        raise SamplerError(f"`sampler` {spec!r}: {str(file)!r} is not a Python file")
+        raise SamplerError(f"{option} {spec!r}: {str(file)!r} is not a Python file")
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[name] = module
     try:
@@ -369,7 +384,7 @@ def _import_file(spec: str, file: Path, digest: str) -> Any:
         if not isinstance(error, Exception):
             raise
         raise SamplerError(
-            f"`sampler` {spec!r}: importing {str(file)!r} raised "
+            f"{option} {spec!r}: importing {str(file)!r} raised "
             f"{type(error).__name__}: {_one_line(error)}"
         ) from None
     return module
