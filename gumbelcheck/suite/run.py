@@ -99,6 +99,12 @@ class SuiteResult:
             figures={"hard_failures": ", ".join(hard), "correction": "holm"},
         )
 
+    def _repr_html_(self) -> str:
+        """The suite's HTML report, for notebooks (see :mod:`gumbelcheck.output.html`)."""
+        from gumbelcheck.output.html import fragment
+
+        return fragment(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types."""
         return jsonable(
