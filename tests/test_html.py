@@ -25,18 +25,16 @@ Cli = Callable[..., Result]
 
 #: One quick run of every command that has a result (``--html`` and ``-q`` are added).
 COMMANDS = {
-    "maxtrick": ["maxtrick", "--pi", "0.1,0.2,0.7", "-n", "20000", "--seed", "1"],
-    "maxtrick-wrong": ["maxtrick", "--pi", "0.1,0.2,0.7", "-n", "20000", "--seed", "1",
-                       "--sampler", "gumbel-scale-2"],  # fmt: skip
-    "calibration": ["maxtrick", "--pi", "0.1,0.2,0.7", "-n", "2000", "--replicates", "40",
-                    "--seed", "1"],  # fmt: skip
-    "counts": ["counts", "--pi", "0.1,0.2,0.7", "--counts", "@COUNTS"],
-    "dist": ["dist", "-n", "20000", "--seed", "1"],
-    "sweep": ["sweep", "--pi", "0.1,0.2,0.7", "--tau", "1e-2:1e2:5", "-n", "2000", "--seed", "1"],
-    "maxlaw": ["maxlaw", "--pi", "0.1,0.2,0.7", "--samples", "20000", "--seed", "1"],
-    "topk": ["topk", "--pi", "0.1,0.2,0.3,0.4", "--m", "2", "--samples", "20000", "--seed", "1"],
-    "frameworks": ["frameworks", "--only", "numpy.choice[float64]"],
-    "suite": ["suite", "--config", "@SUITE"],
+    "maxtrick": "maxtrick --pi 0.1,0.2,0.7 -n 20000 --seed 1",
+    "maxtrick-wrong": "maxtrick --pi 0.1,0.2,0.7 -n 20000 --seed 1 --sampler gumbel-scale-2",
+    "calibration": "maxtrick --pi 0.1,0.2,0.7 -n 2000 --replicates 40 --seed 1",
+    "counts": "counts --pi 0.1,0.2,0.7 --counts @COUNTS",
+    "dist": "dist -n 20000 --seed 1",
+    "sweep": "sweep --pi 0.1,0.2,0.7 --tau 1e-2:1e2:5 -n 2000 --seed 1",
+    "maxlaw": "maxlaw --pi 0.1,0.2,0.7 --samples 20000 --seed 1",
+    "topk": "topk --pi 0.1,0.2,0.3,0.4 --m 2 --samples 20000 --seed 1",
+    "frameworks": "frameworks --only numpy.choice[float64]",
+    "suite": "suite --config @SUITE",
 }
 
 SUITE = """
@@ -63,7 +61,7 @@ def _args(name: str, tmp_path: Path) -> list[str]:
     suite = tmp_path / "suite.toml"
     suite.write_text(SUITE)
     replace = {"@COUNTS": str(counts), "@SUITE": str(suite)}
-    return [replace.get(a, a) for a in COMMANDS[name]]
+    return [replace.get(a, a) for a in COMMANDS[name].split()]
 
 
 class _Page(HTMLParser):
@@ -95,7 +93,8 @@ def _self_contained(text: str) -> _Page:
     page = _page(text)
     assert page.urls == [], "no external resource"
     assert not {"script", "link", "img", "iframe", "object"} & set(page.tags)
-    assert "url(http" not in text and "@import" not in text
+    assert "url(http" not in text
+    assert "@import" not in text
     assert set(page.links) <= {f"#{i}" for i in page.ids}, "every link points into the page"
     return page
 
@@ -208,6 +207,14 @@ def test_every_command_fits_80_columns_without_cutting_a_cell(tmp_path: Path, na
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     assert "…" not in result.stdout
     assert re.search(r"verdict: (PASS|FAIL)", result.stdout)
+
+
+def test_replay_fits_80_columns() -> None:
+    results = Path(__file__).resolve().parent.parent / "results"
+    result = _at("80", "replay", str(results), "-q")
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "…" not in result.stdout
 
 
 def test_plan_fits_80_columns() -> None:

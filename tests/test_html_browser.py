@@ -38,6 +38,7 @@ FLAGS = (
     "--disable-sync",
     "--disable-extensions",
     "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # a request is seen, never sent anywhere
     "--remote-debugging-pipe",
 )
 
@@ -251,3 +252,20 @@ def test_a_passing_and_a_failing_suite_render_offline_in_chromium(cli: Cli, tmp_
     assert seen["verdicts"] == ["PASS", "FAIL", "FAIL"]
     assert seen["figures"] == 3
     assert seen["drawn"]
+
+
+def test_the_browser_check_sees_console_errors_and_external_requests(tmp_path: Path) -> None:
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>bad</title></head><body>'
+        '<img src="http://gumbelcheck.invalid/x.png" alt="">'
+        "<script>console.error('boom')</script></body></html>"
+    )
+    browser = Browser(_chromium(), tmp_path / "profile")
+    try:
+        browser.open(page.resolve().as_uri())
+        problems = browser.problems()
+    finally:
+        browser.close()
+    assert any(p.startswith("console error") and "boom" in p for p in problems), problems
+    assert "request: http://gumbelcheck.invalid/x.png" in problems

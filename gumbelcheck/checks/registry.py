@@ -3,8 +3,8 @@
 Adding a check is one module in :mod:`gumbelcheck.checks` (a ``prepare`` function that
 validates every input and returns a :class:`~gumbelcheck.core.run.Prepared`, a result type
 with a :class:`~gumbelcheck.core.result.Summary` and a ``to_frame`` table) plus one
-:func:`register` call. Suites, JSON, CSV and JUnit then take it at once; the CLI gives it a
-command (``gumbelcheck NAME --param value``) unless a hand-written one exists.
+:func:`register` call. Suites, JSON, CSV, JUnit and HTML then take it at once; the CLI gives
+it a command (``gumbelcheck NAME --param value``) unless a hand-written one exists.
 
 Entries name their code as ``module:attribute`` strings, imported only when the check is
 used, so that ``gumbelcheck --help`` stays fast.

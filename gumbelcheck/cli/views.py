@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from gumbelcheck.suite.run import SuiteResult
 
 
+#: Width beyond which a check's or sampler's name folds onto the next line.
+NAME_WIDTH = 40
+
 #: A width no table reaches: :class:`Fitted` measures tables at it.
 UNLIMITED = 1_000_000
 
@@ -200,7 +203,10 @@ def suite(result: SuiteResult) -> RenderableType:
     table = Table(title="gumbelcheck suite", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("check", "verdict", "N", "rule", "statistic", "df", "p", "Holm p", "effect"):
         justify = "left" if name in ("check", "rule") else "right"
-        table.add_column(name, justify=justify, no_wrap=True)
+        if name == "check":  # a long name folds rather than squeezing a verdict or a p
+            table.add_column(name, max_width=NAME_WIDTH, overflow="fold")
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)
     for entry in result.entries:
         row = entry.row()
         table.add_row(
@@ -537,7 +543,10 @@ def frameworks(result: FrameworksResult) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in ("sampler", "version", "probe", "N", "p", "verdict", "cause"):
         justify = "right" if name in ("N", "p") else "left"
-        table.add_column(name, justify=justify, no_wrap=True)
+        if name == "sampler":  # a long name folds rather than squeezing a verdict or a p
+            table.add_column(name, max_width=NAME_WIDTH, overflow="fold")
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)
     for p in result.probes:
         table.add_row(
             Text(p.sampler),

@@ -118,7 +118,9 @@ def _new(width: float = 8.0, height: float = 4.0) -> tuple[Figure, Axes]:
 
 
 def sweep(result: SweepResult) -> Figure:
-    """Both gaps against tau (log axis), with error bars of three standard errors."""
+    """Both gaps against tau (log axis): one_hot_gap, the expected distance to the nearest
+    one-hot vector, and uniform_gap, to the uniform vector, with error bars of three
+    standard errors."""
     figure, axes = _new(8, 4.8)
     taus = result.tau
     for name, color in (("one_hot_gap", "tab:blue"), ("uniform_gap", "tab:orange")):
@@ -183,14 +185,18 @@ def _residuals(gof: CategoricalGof, labels: Sequence[str], title: str, what: str
 
 
 def residuals(result: MaxTrickResult) -> Figure:
-    """Residuals per category of a Gumbel-Max (or counts) check."""
+    """Standardized residual (O - E) / sqrt(E (1 - p)) of each category, about N(0, 1) under
+    H0: most lie within ±1 (dark band), all but a fraction alpha within the two-sided band
+    (light); red points lie outside it."""
     title = f"{result.check}: residual per category, N = {result.samples:,}, {result.verdict}"
     labels = [str(i) for i in range(len(result.pi))]
     return _residuals(result.gof, labels, title, "category")
 
 
 def maxlaw(result: MaxLawResult) -> Figure:
-    """Residuals of the independence table (category x bin of the max)."""
+    """Standardized residual of each cell of the independence table (category : bin of the
+    max), about N(0, 1) under H0: most lie within ±1 (dark band), all but a fraction alpha
+    within the two-sided band (light); red points lie outside it."""
     bins = len(result.counts[0])
     labels = [f"{i}:{b}" for i in range(len(result.pi)) for b in range(bins)]
     title = f"maxlaw: residual per category and bin of the max, {result.verdict}"
@@ -198,7 +204,9 @@ def maxlaw(result: MaxLawResult) -> Figure:
 
 
 def topk(result: TopKResult) -> Figure:
-    """Residuals per ordered tuple against the Plackett-Luce law."""
+    """Standardized residual of each ordered tuple against the Plackett-Luce law, about
+    N(0, 1) under H0: most lie within ±1 (dark band), all but a fraction alpha within the
+    two-sided band (light); red points lie outside it."""
     labels = [",".join(map(str, t)) for t in result.tuples]
     title = f"topk (m = {result.m}): residual per ordered tuple, {result.verdict}"
     return _residuals(result.gof, labels, title, "ordered tuple")
@@ -235,7 +243,8 @@ def calibration(result: CalibrationResult) -> Figure:
 
 
 def dist(result: DistResult) -> Figure:
-    """Each function's largest error as a multiple of its tolerance (1 = the limit)."""
+    """Each function's largest error against the 256-bit reference as a multiple of its
+    tolerance, per region (log axis; the red line is the limit, no bar means no error)."""
     rows = result.accuracy
     height = max(2.5, 0.22 * len(rows) + 1)
     figure, axes = _new(8, height)
@@ -280,7 +289,8 @@ def _pvalues(
 
 
 def controls(result: ControlsResult) -> Figure:
-    """Each control's p-value: wrong samplers should reach past alpha, exact ones not."""
+    """-log10 of each control's p-value: wrong samplers' bars should reach past -log10 alpha,
+    exact ones' stay short; red marks a control not behaving as expected."""
     outcomes = result.outcomes
     return _pvalues(
         [f"{o.control.name} (expect {o.control.expected_verdict})" for o in outcomes],
@@ -292,7 +302,8 @@ def controls(result: ControlsResult) -> Figure:
 
 
 def frameworks(result: FrameworksResult) -> Figure:
-    """Each probe's p-value against its Bonferroni level."""
+    """-log10 of each probe's p-value against its Bonferroni level (the black line); red
+    marks a failed probe."""
     probes = result.probes
     return _pvalues(
         [f"{p.sampler} {p.probe}" for p in probes],
