@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -90,21 +91,18 @@ class Browser:
     def __init__(self, executable: str, profile: Path) -> None:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
-        # The browser reads commands on fd 3 and writes answers and events on fd 4.
-        high_r, high_w = os.dup(to_browser_r), os.dup(from_browser_w)
-
-        def wire() -> None:
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
+        # The browser reads commands on fd 3 and writes answers and events on fd 4; a shell
+        # puts the pipes there (no preexec_fn: a plain fork would upset a threaded JAX that
+        # other tests imported). Above 9 first, so that the moves cannot collide.
+        high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+        high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+        wire = f'exec "$0" "$@" 3<&{high_r} 4>&{high_w} {high_r}<&- {high_w}>&-'
         self._process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            ["/bin/sh", "-c", wire, executable, *FLAGS, f"--user-data-dir={profile}"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire,  # between fork and exec: fds 3 and 4 for the protocol
-            close_fds=True,
-            pass_fds=(3, 4),  # kept open after wire() has put the pipes there
+            pass_fds=(high_r, high_w),
         )
         for fd in (to_browser_r, from_browser_w, high_r, high_w):
             os.close(fd)

@@ -273,7 +273,7 @@ def _figure(result: Any, anchor: str) -> str:
 
 def _mapping_table(values: Mapping[str, Any], what: str = "figure") -> str:
     rows = [[_e(key), _e(_cell(value))] for key, value in values.items()]
-    return _table([what, "value"], rows, text_columns={what})
+    return _table([what, "value"], rows, text_columns={what, "value"}, wrap={"value"})
 
 
 def _frame_table(frame: pd.DataFrame) -> str:
@@ -297,6 +297,8 @@ def _cell(value: Any) -> str:
     """One table cell: six significant digits for floats, ``-`` for NaN and None."""
     if value is None:
         return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float) or type(value).__module__ == "numpy":
