@@ -91,14 +91,15 @@ class Browser:
     def __init__(self, executable: str, profile: Path) -> None:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
-        # The browser reads commands on fd 3 and writes answers and events on fd 4; a shell
-        # puts the pipes there (no preexec_fn: a plain fork would upset a threaded JAX that
-        # other tests imported). Above 9 first, so that the moves cannot collide.
+        # The browser reads commands on fd 3 and writes answers and events on fd 4; bash puts
+        # the pipes there (no preexec_fn: a plain fork would upset a threaded JAX that other
+        # tests imported). Above 9 first, so that the moves cannot collide (bash, not sh:
+        # dash reads only one-digit descriptors).
         high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
         high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
         wire = f'exec "$0" "$@" 3<&{high_r} 4>&{high_w} {high_r}<&- {high_w}>&-'
         self._process = subprocess.Popen(
-            ["/bin/sh", "-c", wire, executable, *FLAGS, f"--user-data-dir={profile}"],
+            ["bash", "-c", wire, executable, *FLAGS, f"--user-data-dir={profile}"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -109,10 +110,13 @@ class Browser:
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self._session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
+        try:
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            attached = self.call("Target.attachToTarget", targetId=target, flatten=True)
+        except BaseException:
+            self.close()  # no browser left behind
+            raise
+        self._session = attached["sessionId"]
 
     def close(self) -> None:
         with contextlib.suppress(OSError, TimeoutError):  # it may be gone already
