@@ -56,7 +56,7 @@ CSS = """
   text-align: right; white-space: nowrap; }
 .gumbelcheck th { background: #f6f8fa; }
 .gumbelcheck td.text, .gumbelcheck th.text { text-align: left; }
-.gumbelcheck td.wrap { white-space: normal; min-width: 12rem; }
+.gumbelcheck td.wrap { white-space: normal; min-width: 8rem; }
 .gumbelcheck .scroll { overflow-x: auto; }
 .gumbelcheck figure { margin: 0.5rem 0; }
 .gumbelcheck figure svg { max-width: 100%; height: auto; }
@@ -149,8 +149,14 @@ def _suite(result: SuiteResult) -> str:
         )
     columns = ["check", "kind", "verdict", "N", "test", "statistic", "df", "p", "Holm p",
                "effect", "caught with power 0.9", "reason"]  # fmt: skip
+    if not failed:  # no reasons to give
+        columns.pop()
+        rows = [row[:-1] for row in rows]
     table = _table(
-        columns, rows, text_columns={"check", "kind", "test", "effect", "reason"}, wrap={"reason"}
+        columns,
+        rows,
+        text_columns={"check", "kind", "test", "effect", "caught with power 0.9", "reason"},
+        wrap={"test", "caught with power 0.9", "reason"},
     )
     sections = "\n".join(
         _section(e.result, anchor=_anchor(e.name), heading=e.name, entry=e) for e in result.entries
