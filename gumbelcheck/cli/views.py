@@ -61,8 +61,8 @@ class Fitted:
         table.columns = [dataclasses.replace(c, _index=i) for i, c in enumerate(kept)]
         if dropped:
             note = (
-                f"left out at this width: {', '.join(dropped)} (a wider terminal, COLUMNS, "
-                "--csv or --json has them)"
+                f"left out at this width: {', '.join(dropped)} (a wider terminal or COLUMNS "
+                "shows them; --json has every figure)"
             )
             table.caption = f"{table.caption}; {note}" if table.caption else note
             table.caption_justify = "left"
