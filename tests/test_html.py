@@ -246,9 +246,10 @@ def test_columns_is_honoured_in_a_pipe_and_the_wide_default_stays() -> None:
     narrow = _at("60", *args)
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
     assert "left out at this width" in narrow.stdout
-    wide = CliRunner().invoke(app, list(args), env={"COLUMNS": None})
-    assert "99% Wilson CI" in wide.stdout
-    assert "left out" not in wide.stdout
+    for columns in (None, "0", "x"):  # unset or unusable: the wide default
+        wide = CliRunner().invoke(app, list(args), env={"COLUMNS": columns})
+        assert "99% Wilson CI" in wide.stdout
+        assert "left out" not in wide.stdout
 
 
 def test_no_color_is_honoured() -> None:

@@ -18,8 +18,10 @@ def console(stderr: bool = False) -> Any:
     :data:`REPORT_WIDTH`. Rich honours NO_COLOR itself."""
     from rich.console import Console
 
-    out = Console(stderr=stderr, highlight=False)
-    if not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+    columns = os.environ.get("COLUMNS", "").strip()
+    given = columns.isdigit() and int(columns) > 0  # COLUMNS=0 would print nothing at all
+    out = Console(stderr=stderr, highlight=False, width=int(columns) if given else None)
+    if not out.is_terminal and not given:
         out = Console(stderr=stderr, highlight=False, width=REPORT_WIDTH)
     return out
 
