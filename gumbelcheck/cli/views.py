@@ -230,8 +230,7 @@ def suite(result: SuiteResult) -> RenderableType:
     fitted = Fitted(table, ("rule", "statistic", "df", "N", "effect"))
     lines: list[RenderableType] = [fitted, verdict]
     for entry in failed:
-        reason = entry.row().get("reason") or "Holm-adjusted p below alpha"
-        lines.append(Text(f"  {entry.name}: {reason}", style="red"))
+        lines.append(Text(f"  {entry.name}: {entry.failure}", style="red"))
     return Group(*lines)
 
 

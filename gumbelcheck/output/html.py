@@ -144,7 +144,7 @@ def _suite(result: SuiteResult) -> str:
                 _e(fmt_p(row["holm_pvalue"], row["holm_log10_pvalue"])),
                 _e(row["effect"]),
                 _e(row["mde"] or "-"),
-                _e(_suite_reason(entry)),
+                _e(entry.failure),
             ]
         )
     columns = ["check", "kind", "verdict", "N", "test", "statistic", "df", "p", "Holm p",
@@ -172,13 +172,6 @@ def _suite(result: SuiteResult) -> str:
     return "\n".join(
         [head, _missing_matplotlib_note(), "<h2>Summary</h2>", table, sections, provenance]
     )
-
-
-def _suite_reason(entry: SuiteEntry) -> str:
-    reason: str = entry.row().get("reason") or ""
-    if entry.passed or reason:
-        return reason
-    return "Holm-adjusted p below alpha"
 
 
 def _anchor(name: str) -> str:
@@ -224,9 +217,7 @@ def _section(result: Any, *, anchor: str, heading: str, entry: SuiteEntry | None
 def _reason(s: Summary, verdict: str, entry: SuiteEntry | None) -> str:
     """Why the verdict is what it is, in one sentence."""
     if verdict == "FAIL":
-        if s.reason:
-            return f"Failed: {s.reason}"
-        return "Failed: its Holm-adjusted p-value is below the suite's alpha"
+        return f"Failed: {s.reason if entry is None else entry.failure}"
     if entry is not None and not s.passed:
         return "Passed in the suite: its own verdict failed, Holm's correction lifts it"
     if math.isnan(s.log10_pvalue):

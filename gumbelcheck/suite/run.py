@@ -47,6 +47,13 @@ class SuiteEntry:
             "holm_log10_pvalue": self.holm_log10_pvalue,
         }
 
+    @property
+    def failure(self) -> str:
+        """Why the check failed the suite (its own reason, else Holm's); empty when it passed."""
+        if self.passed:
+            return ""
+        return self.result.summary().reason or "Holm-adjusted p below alpha"
+
     def csv_text(self) -> str:
         """The check's CSV report, without the volatile provenance lines."""
         header = {k: v for k, v in self.result.csv_header().items() if k not in VOLATILE}
