@@ -75,7 +75,7 @@ def write_html(result: Any, path: str | os.PathLike[str]) -> None:
 
 def document(result: Any) -> str:
     """The whole page: the report of a check or of a suite."""
-    title = f"gumbelcheck {_name(result)}: {result.verdict}"
+    title = f"gumbelcheck {result.check}: {result.verdict}"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -95,10 +95,6 @@ def _report(result: Any, style: bool = False) -> str:
     body = _suite(result) if result.check == "suite" else _single(result)
     css = f"<style>{CSS}</style>" if style else ""
     return f'<div class="gumbelcheck">{css}\n{body}\n</div>'
-
-
-def _name(result: Any) -> str:
-    return "suite" if result.check == "suite" else result.check
 
 
 def _e(value: object) -> str:
@@ -217,7 +213,8 @@ def _section(result: Any, *, anchor: str, heading: str, entry: SuiteEntry | None
 def _reason(s: Summary, verdict: str, entry: SuiteEntry | None) -> str:
     """Why the verdict is what it is, in one sentence."""
     if verdict == "FAIL":
-        return f"Failed: {s.reason if entry is None else entry.failure}"
+        reason = s.reason if entry is None else entry.failure
+        return f"Failed: {reason or 'see the deciding test below'}"
     if entry is not None and not s.passed:
         return "Passed in the suite: its own verdict failed, Holm's correction lifts it"
     if math.isnan(s.log10_pvalue):
