@@ -3,8 +3,8 @@
 Adding a check is one module in :mod:`gumbelcheck.checks` (a ``prepare`` function that
 validates every input and returns a :class:`~gumbelcheck.core.run.Prepared`, a result type
 with a :class:`~gumbelcheck.core.result.Summary` and a ``to_frame`` table) plus one
-:func:`register` call. Suites, JSON, CSV and JUnit then take it at once; the CLI gives it a
-command (``gumbelcheck NAME --param value``) unless a hand-written one exists.
+:func:`register` call. Suites, JSON, CSV, JUnit and HTML then take it at once; the CLI gives
+it a command (``gumbelcheck NAME --param value``) unless a hand-written one exists.
 
 Entries name their code as ``module:attribute`` strings, imported only when the check is
 used, so that ``gumbelcheck --help`` stays fast.
@@ -51,6 +51,9 @@ class CheckInfo:
     command : str or None
         The hand-written CLI command that runs it (``maxtrick --replicates``), or None: then
         the CLI generates ``gumbelcheck NAME`` from ``prepare``'s parameters.
+    figure : str or callable or None
+        The function drawing its figure for the HTML report (a matplotlib ``Figure``, or its
+        ``module:function``), or None when it has none.
     """
 
     name: str
@@ -58,6 +61,7 @@ class CheckInfo:
     prepare: str | Callable[..., Prepared[Any]]
     view: str | Callable[[Any], Any]
     command: str | None = None
+    figure: str | Callable[[Any], Any] | None = None
 
     def prepare_function(self) -> Callable[..., Prepared[Any]]:
         """The check's ``prepare`` function."""
@@ -111,12 +115,14 @@ def without_command() -> tuple[str, ...]:
 
 
 _VIEWS = "gumbelcheck.cli.views"
+_FIGURES = "gumbelcheck.output.figures"
 for _info in (
     CheckInfo(
         name="maxtrick",
         help="argmax_i(ln pi_i + g_i) ~ Categorical(pi) for one distribution",
         prepare="gumbelcheck.checks.maxtrick:prepare",
         view=f"{_VIEWS}:maxtrick",
+        figure=f"{_FIGURES}:residuals",
         command="maxtrick",
     ),
     CheckInfo(
@@ -124,6 +130,7 @@ for _info in (
         help="counts (or category indices) made anywhere against Categorical(pi)",
         prepare="gumbelcheck.checks.counts:prepare",
         view=f"{_VIEWS}:maxtrick",
+        figure=f"{_FIGURES}:residuals",
         command="counts",
     ),
     CheckInfo(
@@ -131,6 +138,7 @@ for _info in (
         help="the Gumbel(mu, beta) functions against a 256-bit reference, and sampling",
         prepare="gumbelcheck.checks.dist:prepare",
         view=f"{_VIEWS}:dist",
+        figure=f"{_FIGURES}:dist",
         command="dist",
     ),
     CheckInfo(
@@ -138,6 +146,7 @@ for _info in (
         help="Gumbel-Softmax across temperatures: gaps to one-hot and uniform, exact laws",
         prepare="gumbelcheck.checks.sweep:prepare",
         view=f"{_VIEWS}:sweep",
+        figure=f"{_FIGURES}:sweep",
         command="sweep",
     ),
     CheckInfo(
@@ -145,6 +154,7 @@ for _info in (
         help="deliberately wrong samplers must fail, exact ones pass",
         prepare="gumbelcheck.checks.controls:prepare",
         view=f"{_VIEWS}:controls",
+        figure=f"{_FIGURES}:controls",
         command="controls",
     ),
     CheckInfo(
@@ -152,12 +162,14 @@ for _info in (
         help="the max of ln w + g is Gumbel(ln sum w, 1) and independent of the argmax",
         prepare="gumbelcheck.checks.maxlaw:prepare",
         view=f"{_VIEWS}:maxlaw",
+        figure=f"{_FIGURES}:maxlaw",
     ),
     CheckInfo(
         name="topk",
         help="Gumbel-top-k: ordered samples without replacement with the Plackett-Luce law",
         prepare="gumbelcheck.checks.topk:prepare",
         view=f"{_VIEWS}:topk",
+        figure=f"{_FIGURES}:topk",
     ),
     CheckInfo(
         name="gradients",
@@ -165,6 +177,7 @@ for _info in (
         "against exact gradients, tau by tau",
         prepare="gumbelcheck.checks.gradients:prepare",
         view=f"{_VIEWS}:gradients",
+        figure=f"{_FIGURES}:gradients",
         command="gradients",
     ),
     CheckInfo(
@@ -172,6 +185,7 @@ for _info in (
         help="PyTorch, JAX and NumPy samplers in every dtype through one battery of probes",
         prepare="gumbelcheck.checks.frameworks:prepare",
         view=f"{_VIEWS}:frameworks",
+        figure=f"{_FIGURES}:frameworks",
         command="frameworks",
     ),
     CheckInfo(
@@ -179,6 +193,7 @@ for _info in (
         help="the max-trick check's p-values over replicates against exact multinomial ones",
         prepare="gumbelcheck.checks.calibration:prepare",
         view=f"{_VIEWS}:calibration",
+        figure=f"{_FIGURES}:calibration",
         command="maxtrick --replicates",
     ),
 ):

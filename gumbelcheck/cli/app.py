@@ -186,10 +186,11 @@ def report(
     view: str | Callable[[Any], Any],
     junit: Path | None = None,
     seconds: float = 0.0,
+    html: Path | None = None,
 ) -> int:
-    """Write the CSV and JUnit XML (when asked; ``seconds`` is the run's time), print JSON or
-    the Rich view ``view`` (``module:function``), and return the exit code: 0 when the result
-    passed, 1 when it failed."""
+    """Write the CSV, JUnit XML and HTML report (when asked; ``seconds`` is the run's time),
+    print JSON or the Rich view ``view`` (``module:function``), and return the exit code: 0
+    when the result passed, 1 when it failed."""
     if csv is not None:
         from gumbelcheck.output.csv import write_csv
 
@@ -198,6 +199,10 @@ def report(
         from gumbelcheck.output.junit import result_case, write_junit
 
         write_junit([result_case(result, seconds)], junit, f"gumbelcheck {result.check}")
+    if html is not None:
+        from gumbelcheck.output.html import write_html
+
+        write_html(result, html)
     if json:
         from gumbelcheck.output.json import to_json
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Json, Quiet, Seed, Workers
+from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Seed, Workers
 
 EPILOG = """\
 Examples:
@@ -40,6 +40,7 @@ def controls(
         Path | None,
         typer.Option(help="Write the per-control table as CSV, with a provenance header."),
     ] = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Run the max trick with deliberately wrong samplers next to exact ones.
@@ -52,5 +53,5 @@ def controls(
     from gumbelcheck.checks import controls as check
 
     ready = check.prepare(samples=samples, seed=seed, alpha=alpha, workers=workers)
-    result = run_prepared(ready, quiet, csv)
-    return report(result, csv, json, view_of("controls"))
+    result = run_prepared(ready, quiet, csv, html)
+    return report(result, csv, json, view_of("controls"), html=html)

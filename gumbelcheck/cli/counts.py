@@ -11,6 +11,7 @@ from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import (
     Alpha,
     CategoryCsv,
+    Html,
     Json,
     Junit,
     Logits,
@@ -57,6 +58,7 @@ def counts(
     json: Json = False,
     csv: CategoryCsv = None,
     junit: Junit = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Test counts made anywhere (another language, a GPU job, a log) against Categorical(pi).
@@ -78,6 +80,6 @@ def counts(
         seed=seed,
     )
     started = time.perf_counter()
-    result = run_prepared(ready, quiet, csv, junit)
+    result = run_prepared(ready, quiet, csv, junit, html)
     seconds = time.perf_counter() - started
-    return report(result, csv, json, view_of("counts"), junit, seconds)
+    return report(result, csv, json, view_of("counts"), junit, seconds, html)

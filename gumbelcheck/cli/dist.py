@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Json, Quiet, Samples, Seed, Workers
+from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Samples, Seed, Workers
 
 EPILOG = """\
 Examples:
@@ -34,6 +34,7 @@ def dist(
         Path | None,
         typer.Option(help="Write the accuracy table (one row per function and region) as CSV."),
     ] = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Check the Gumbel(mu, beta) pdf, cdf, sf, their logs, ppf and isf, and sampling.
@@ -47,5 +48,5 @@ def dist(
     from gumbelcheck.checks import dist as check
 
     ready = check.prepare(mu, beta, samples=samples, seed=seed, alpha=alpha, workers=workers)
-    result = run_prepared(ready, quiet, csv)
-    return report(result, csv, json, view_of("dist"))
+    result = run_prepared(ready, quiet, csv, html)
+    return report(result, csv, json, view_of("dist"), html=html)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Json, Junit, Quiet, Workers
+from gumbelcheck.cli.options import Alpha, Html, Json, Junit, Quiet, Workers
 
 EPILOG = """\
 Examples:
@@ -45,6 +45,7 @@ def frameworks(
         Path | None, typer.Option(help="Write one row per sampler and probe as CSV.")
     ] = None,
     junit: Junit = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Run every installed framework sampler, in every dtype, through one battery of probes.
@@ -62,5 +63,6 @@ def frameworks(
 
     ready = check.prepare(only=only or (), full=full, seed=seed, alpha=alpha, workers=workers)
     started = time.perf_counter()
-    result = run_prepared(ready, quiet, csv, junit)
-    return report(result, csv, json, view_of("frameworks"), junit, time.perf_counter() - started)
+    result = run_prepared(ready, quiet, csv, junit, html)
+    seconds = time.perf_counter() - started
+    return report(result, csv, json, view_of("frameworks"), junit, seconds, html)

@@ -2,7 +2,8 @@
 
 Each keyword parameter of the check's ``prepare`` becomes an option (``block_size`` ->
 ``--block-size VALUE``, a bool -> a flag); the check validates the values itself. With
-``--json``, ``--csv PATH``, ``--junit PATH`` and ``--quiet`` as on every command.
+``--json``, ``--csv PATH``, ``--junit PATH``, ``--html PATH`` and ``--quiet`` as on every
+command.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import typer
 
 from gumbelcheck.checks.registry import CheckInfo
 from gumbelcheck.cli.app import report, run_prepared
-from gumbelcheck.cli.options import Json, Junit, Quiet
+from gumbelcheck.cli.options import Html, Json, Junit, Quiet
 
 #: Options every generated command has, with the names its callback receives.
 _COMMON = {
     "json_": (Json, False),
     "csv_": (Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV.")], None),
     "junit_": (Junit, None),
+    "html_": (Html, None),
     "quiet_": (Quiet, False),
 }
 
@@ -44,12 +46,13 @@ def command_for(info: CheckInfo) -> Any:
     parameters += [_keyword(name, *spec) for name, spec in _COMMON.items()]
 
     def callback(**values: Any) -> int:
-        json, csv, junit, quiet = (values.pop(name) for name in _COMMON)
+        json, csv, junit, html, quiet = (values.pop(name) for name in _COMMON)
         given = {key: value for key, value in values.items() if value is not None}
         started = time.perf_counter()
         ready = info.prepare_function()(**given)
-        result = run_prepared(ready, quiet, csv, junit)
-        return report(result, csv, json, info.view, junit, time.perf_counter() - started)
+        result = run_prepared(ready, quiet, csv, junit, html)
+        seconds = time.perf_counter() - started
+        return report(result, csv, json, info.view, junit, seconds, html=html)
 
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__annotations__ = {p.name: p.annotation for p in parameters}

@@ -12,6 +12,7 @@ from gumbelcheck.cli.app import app, report, run_prepared, view_of
 from gumbelcheck.cli.options import (
     Alpha,
     BlockSize,
+    Html,
     Json,
     Junit,
     Logits,
@@ -98,6 +99,7 @@ def gradients(
         ),
     ] = None,
     junit: Junit = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Measure the Gumbel gradient estimators against exact gradients, tau by tau.
@@ -133,10 +135,10 @@ def gradients(
 
         check_figure(plot)
     started = time.perf_counter()
-    result = run_prepared(ready, quiet, plot, csv, junit)
+    result = run_prepared(ready, quiet, plot, csv, junit, html)
     seconds = time.perf_counter() - started
     if plot is not None:
         from gumbelcheck.output.figures import gradients_png
 
         gradients_png(result, plot)
-    return report(result, csv, json, view_of("gradients"), junit, seconds)
+    return report(result, csv, json, view_of("gradients"), junit, seconds, html)

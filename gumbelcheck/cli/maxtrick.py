@@ -12,6 +12,7 @@ from gumbelcheck.cli.options import (
     Alpha,
     BlockSize,
     CategoryCsv,
+    Html,
     Json,
     Junit,
     Logits,
@@ -66,6 +67,7 @@ def maxtrick(
     json: Json = False,
     csv: CategoryCsv = None,
     junit: Junit = None,
+    html: Html = None,
     quiet: Quiet = False,
     replicates: Annotated[
         str | None,
@@ -105,6 +107,6 @@ def maxtrick(
         ready = check.prepare(pi, **options)
         name = "maxtrick"
     started = time.perf_counter()
-    result = run_prepared(ready, quiet, csv, junit)
+    result = run_prepared(ready, quiet, csv, junit, html)
     seconds = time.perf_counter() - started
-    return report(result, csv, json, view_of(name), junit, seconds)
+    return report(result, csv, json, view_of(name), junit, seconds, html)

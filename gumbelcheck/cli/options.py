@@ -52,6 +52,13 @@ Junit = Annotated[
         "--junit", help="Write JUnit XML (one test case, its figures as properties) for CI."
     ),
 ]
+Html = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Write one self-contained HTML report (figures inline, opens offline) to this file.",
+    ),
+]
 CategoryCsv = Annotated[
     Path | None,
     typer.Option(help="Write the per-category table as CSV, with a provenance header."),

@@ -52,10 +52,16 @@ def plan(
         if result.tv
         else f"w = {result.w:g}"
     )
-    typer.echo(
-        f"To catch {asked} with power {result.power:g} at alpha = {result.alpha:g} "
-        f"(df = {result.df}, noncentrality {result.noncentrality:.4g}):\n"
-        f"  --samples {result.samples:,}  ({result.samples:.3g})"
+    from rich.text import Text
+
+    from gumbelcheck.cli.progress import console
+
+    console().print(
+        Text(
+            f"To catch {asked} with power {result.power:g} at alpha = {result.alpha:g} "
+            f"(df = {result.df}, noncentrality {result.noncentrality:.4g}):\n"
+            f"  --samples {result.samples:,}  ({result.samples:.3g})"
+        )
     )
     return EXIT_PASS
 

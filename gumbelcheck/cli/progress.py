@@ -9,16 +9,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-#: Width of reports written to files and pipes.
+#: Width of reports written to files and pipes when COLUMNS does not set one.
 REPORT_WIDTH = 120
 
 
 def console(stderr: bool = False) -> Any:
-    """A Rich console; files and pipes get a fixed width, not the default 80."""
+    """A Rich console: a terminal's own width; in files and pipes COLUMNS when set, else
+    :data:`REPORT_WIDTH`. Rich honours NO_COLOR itself."""
     from rich.console import Console
 
-    out = Console(stderr=stderr, highlight=False)
-    if not out.is_terminal:
+    columns = os.environ.get("COLUMNS", "").strip()
+    given = columns.isdigit() and int(columns) > 0  # COLUMNS=0 would print nothing at all
+    out = Console(stderr=stderr, highlight=False, width=int(columns) if given else None)
+    if not out.is_terminal and not given:
         out = Console(stderr=stderr, highlight=False, width=REPORT_WIDTH)
     return out
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import EXIT_PASS, app, report, writable
-from gumbelcheck.cli.options import Json, Quiet, Workers
+from gumbelcheck.cli.options import Html, Json, Quiet, Workers
 from gumbelcheck.cli.progress import suite_progress
 from gumbelcheck.core.errors import InputError
 
@@ -42,6 +42,7 @@ def suite(
     junit: Annotated[
         Path | None, typer.Option(help="Write JUnit XML, one test case per check, for CI.")
     ] = None,
+    html: Html = None,
     workers: Workers = None,
     json: Json = False,
     quiet: Quiet = False,
@@ -63,7 +64,7 @@ def suite(
             raise InputError(f"--out {str(out)!r} is a file; give a folder")
         out.mkdir(parents=True, exist_ok=True)
         writable(out / "manifest.json")
-    writable(junit)
+    writable(junit, html)
     from gumbelcheck.output.manifest import locked, write_outputs
 
     with locked(out) if out is not None else nullcontext(), suite_progress(quiet) as update:
@@ -74,4 +75,4 @@ def suite(
         from gumbelcheck.output.junit import suite_cases, write_junit
 
         write_junit(suite_cases(result), junit)
-    return report(result, None, json, "gumbelcheck.cli.views:suite")
+    return report(result, None, json, "gumbelcheck.cli.views:suite", html=html)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Json, Logits, Normalize, Pi, Quiet, Samples, Seed, Workers
+from gumbelcheck.cli.options import Html, Json, Logits, Normalize, Pi, Quiet, Samples, Seed, Workers
 
 EPILOG = """\
 Examples:
@@ -67,6 +67,7 @@ def sweep(
         Path | None,
         typer.Option(help="Write the per-tau table as CSV, with a provenance header."),
     ] = None,
+    html: Html = None,
     quiet: Quiet = False,
 ) -> int:
     """Sweep the Gumbel-Softmax temperature: distance from one-hot and from uniform.
@@ -97,9 +98,9 @@ def sweep(
         from gumbelcheck.output.figures import check_figure
 
         check_figure(plot)
-    result = run_prepared(ready, quiet, plot, csv)
+    result = run_prepared(ready, quiet, plot, csv, html)
     if plot is not None:
         from gumbelcheck.output.figures import sweep_png
 
         sweep_png(result, plot)
-    return report(result, csv, json, view_of("sweep"))
+    return report(result, csv, json, view_of("sweep"), html=html)

@@ -3,14 +3,20 @@ registry entry names its view here."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+from gumbelcheck.output.numbers import fmt_float, fmt_p
 
 if TYPE_CHECKING:
     from gumbelcheck.checks.calibration import CalibrationResult
@@ -26,20 +32,72 @@ if TYPE_CHECKING:
     from gumbelcheck.suite.run import SuiteResult
 
 
-def fmt_p(pvalue: float, log10_pvalue: float) -> str:
-    """A p-value for people: ``0.853``, ``3.2e-12``, or ``10^-17686.2`` once it underflows."""
-    if math.isnan(pvalue):
-        return "-"
-    if pvalue >= 1e-4:
-        return f"{pvalue:.3g}"
-    if pvalue > 1e-300:
-        return f"{pvalue:.2e}"
-    return f"10^{log10_pvalue:.1f}" if math.isfinite(log10_pvalue) else "0"
+#: Width beyond which a check's or sampler's name folds onto the next line.
+NAME_WIDTH = 40
+
+#: A width no table reaches: :class:`Fitted` measures tables at it.
+UNLIMITED = 1_000_000
 
 
-def fmt_float(value: float, digits: int = 4) -> str:
-    """A float in general format, ``-`` for NaN."""
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
+class Fitted:
+    """A table that fits the console's width: when it is too wide it leaves out its
+    secondary columns, in the order given, and says which in its caption, so that the key
+    columns (verdicts, p-values, key figures) are never cut to an ellipsis.
+
+    Parameters
+    ----------
+    table : Table
+        The whole table; its key columns should not wrap.
+    secondary : sequence of str
+        Headers of the columns that may be left out, the first to go first.
+    """
+
+    def __init__(self, table: Table, secondary: Sequence[str]) -> None:
+        self.table = table
+        self.secondary = tuple(secondary)
+
+    def _without(self, dropped: Sequence[str]) -> Table:
+        table = copy.copy(self.table)
+        kept = [c for c in self.table.columns if str(c.header) not in dropped]
+        table.columns = [dataclasses.replace(c, _index=i) for i, c in enumerate(kept)]
+        if dropped:
+            note = (
+                f"left out at this width: {', '.join(dropped)} (a wider terminal or COLUMNS "
+                "shows them; --json has every figure)"
+            )
+            table.caption = f"{table.caption}; {note}" if table.caption else note
+            table.caption_justify = "left"
+        return table
+
+    def fit(self, console: Console, width: int) -> Table:
+        """The table with as few secondary columns left out as fit ``width``."""
+        dropped: list[str] = []
+        table = self._without(dropped)
+        options = console.options.update_width(UNLIMITED)  # measure the natural width
+        for header in self.secondary:
+            if Measurement.get(console, options, table).maximum <= width:
+                break
+            dropped.append(header)
+            table = self._without(dropped)
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
+        yield self.fit(console, options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.fit(console, options.max_width))
+
+
+class AtWidth:
+    """A renderable built for the width it is drawn at (``build(width)``)."""
+
+    def __init__(self, build: Callable[[int], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        yield self.build(options.max_width)
 
 
 #: Categories shown in the terminal table; the CSV and JSON reports have all of them.
@@ -137,7 +195,8 @@ def maxtrick(result: MaxTrickResult) -> RenderableType:
             )
         )
     verdict = verdict_line(result.passed, g.reason)
-    return Group(head, table, test_line, effect, verdict)
+    fitted = Fitted(table, ("99% Wilson CI", "fraction", "pi", "expected"))
+    return Group(head, fitted, test_line, effect, verdict)
 
 
 def suite(result: SuiteResult) -> RenderableType:
@@ -145,7 +204,10 @@ def suite(result: SuiteResult) -> RenderableType:
     table = Table(title="gumbelcheck suite", title_justify="left", box=box.SIMPLE_HEAD)
     for name in ("check", "verdict", "N", "rule", "statistic", "df", "p", "Holm p", "effect"):
         justify = "left" if name in ("check", "rule") else "right"
-        table.add_column(name, justify=justify, no_wrap=True)
+        if name == "check":  # a long name folds rather than squeezing a verdict or a p
+            table.add_column(name, max_width=NAME_WIDTH, overflow="fold")
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)
     for entry in result.entries:
         row = entry.row()
         table.add_row(
@@ -166,10 +228,10 @@ def suite(result: SuiteResult) -> RenderableType:
         f"(family-wise alpha = {result.spec.alpha:g}, Holm) in "
         f"{sum(e.seconds for e in result.entries):.1f} s"
     )
-    lines: list[RenderableType] = [table, verdict]
+    fitted = Fitted(table, ("rule", "statistic", "df", "N", "effect"))
+    lines: list[RenderableType] = [fitted, verdict]
     for entry in failed:
-        reason = entry.row().get("reason") or "Holm-adjusted p below alpha"
-        lines.append(Text(f"  {entry.name}: {reason}", style="red"))
+        lines.append(Text(f"  {entry.name}: {entry.failure}", style="red"))
     return Group(*lines)
 
 
@@ -255,19 +317,22 @@ def sweep(result: SweepResult) -> RenderableType:
         f"{fmt_float(summary['uniform_gap_at_tau_max'], 3)} at tau = {summary['tau_max']:.3g}",
     )
     verdict = verdict_line(result.passed, "; ".join(result.failures))
+    fitted = Fitted(table, ("entropy", "mean_bias", "1-hot32", "1-hot", "law err"))
     if len(result.points) < 2:  # one temperature: nothing to draw
-        return Group(head, table, tests, ends, verdict)
-    return Group(head, table, sweep_plot(result), tests, ends, verdict)
+        return Group(head, fitted, tests, ends, verdict)
+    plot = AtWidth(lambda width: sweep_plot(result, min(width, SWEEP_PLOT_SIZE[0])))
+    return Group(head, fitted, plot, tests, ends, verdict)
 
 
-def sweep_plot(result: SweepResult) -> RenderableType:
-    """one_hot_gap and uniform_gap against tau (log axis), drawn in text with plotext."""
+def sweep_plot(result: SweepResult, width: int = SWEEP_PLOT_SIZE[0]) -> RenderableType:
+    """one_hot_gap and uniform_gap against tau (log axis), drawn in text with plotext,
+    ``width`` characters wide."""
     import plotext
 
     taus = list(result.tau)
     figure = plotext.figure
     figure.clear()
-    figure.plot_size(*SWEEP_PLOT_SIZE)
+    figure.plot_size(width, SWEEP_PLOT_SIZE[1])
     figure.theme("simple")  # no background colours; plain glyphs where colour is off
     for name, marker in (("one_hot_gap", "o"), ("uniform_gap", "x")):
         values = [getattr(p, name) for p in result.points]
@@ -377,7 +442,8 @@ def dist(result: DistResult) -> RenderableType:
         f"tolerance ({worst.function} {worst.region})",
     )
     verdict = verdict_line(result.passed, result.reason)
-    return Group(head, table, note, deviations, moments, tests, test_line, effect, verdict)
+    fitted = Fitted(table, ("SciPy ULP", "range", "max rel", "n", "tol ULP", "max ULP", "SciPy"))
+    return Group(head, fitted, note, deviations, moments, tests, test_line, effect, verdict)
 
 
 def controls(result: ControlsResult) -> RenderableType:
@@ -425,7 +491,8 @@ def controls(result: ControlsResult) -> RenderableType:
     )
     if s["reason"]:
         verdict.append(f"; {s['reason']}")
-    return Group(head, table, verdict)
+    fitted = Fitted(table, ("true probabilities", "pi", "cons. p", "w", "power"))
+    return Group(head, fitted, verdict)
 
 
 def calibration(result: CalibrationResult) -> RenderableType:
@@ -467,7 +534,8 @@ def calibration(result: CalibrationResult) -> RenderableType:
         " (valid only for continuous statistics, large N)",
     )
     verdict = verdict_line(result.passed, s["reason"])
-    return Group(head, deciles, rate, tests, verdict)
+    fitted = Fitted(deciles, ("0.2", "0.8", "0.4", "0.6", "0.3", "0.7"))
+    return Group(head, fitted, rate, tests, verdict)
 
 
 def frameworks(result: FrameworksResult) -> RenderableType:
@@ -475,7 +543,10 @@ def frameworks(result: FrameworksResult) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in ("sampler", "version", "probe", "N", "p", "verdict", "cause"):
         justify = "right" if name in ("N", "p") else "left"
-        table.add_column(name, justify=justify, no_wrap=True)
+        if name == "sampler":  # a long name folds rather than squeezing a verdict or a p
+            table.add_column(name, max_width=NAME_WIDTH, overflow="fold")
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)
     for p in result.probes:
         table.add_row(
             Text(p.sampler),
@@ -512,14 +583,15 @@ def frameworks(result: FrameworksResult) -> RenderableType:
     s = result.summary()
     verdict = verdict_line(result.passed)
     verdict.append(f"  {s.effect}")
-    return Group(head, table, notes, verdict)
+    return Group(head, Fitted(table, ("version", "cause", "N")), notes, verdict)
 
 
 def maxlaw(result: MaxLawResult) -> RenderableType:
     """The max's law tests, the independence table's test, and the verdict."""
     tests = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("experiment", "test", "statistic", "df", "p"):
-        tests.add_column(name, justify="left" if name in ("experiment", "test") else "right")
+        justify = "left" if name in ("experiment", "test") else "right"
+        tests.add_column(name, justify=justify, no_wrap=True)
     for t in result.law.tests:
         tests.add_row("max ~ Gumbel(ln sum w, 1)", t.name, fmt_float(t.statistic, 5), "-",
                       fmt_p(t.pvalue, t.log10_pvalue))  # fmt: skip
@@ -537,14 +609,15 @@ def maxlaw(result: MaxLawResult) -> RenderableType:
     effect = Text.assemble(("effect size: ", "bold"), s.effect)
     if s.mde:
         effect.append(f"  (this N catches {s.mde})")
-    return Group(head, tests, effect, verdict_line(result.passed, s.reason))
+    fitted = Fitted(tests, ("statistic", "df"))
+    return Group(head, fitted, effect, verdict_line(result.passed, s.reason))
 
 
 def topk(result: TopKResult) -> RenderableType:
     """The law's test(s), the inclusion probabilities against the weights, the verdict."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("cat", "pi", "m pi", "P(included)", "observed"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     k = len(result.pi)
     shown = range(k)
     laws = result.marginals
@@ -575,22 +648,31 @@ def topk(result: TopKResult) -> RenderableType:
         )
     else:
         assert laws is not None
-        lines = [
-            ("tests: ", "bold"),
-            f"three exact marginal laws (each p Holm-adjusted within its law), Holm across "
-            f"the three, alpha = {result.alpha:g}",
-        ]
+        laws_table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for name in ("law", "test", "statistic", "df", "p", "Holm p"):
+            justify = "left" if name in ("law", "test") else "right"
+            laws_table.add_column(name, justify=justify, no_wrap=True)
         for t, adjusted in zip(laws.tests, laws.holm_log10_pvalue, strict=True):
-            df = "" if t.df is None else f"  df = {t.df}"
-            lines.append(
-                f"\n  {t.name}: statistic = {fmt_float(t.statistic, 6)}{df}  "
-                f"p = {fmt_p(t.pvalue, t.log10_pvalue)}  "
-                f"Holm p = {fmt_p(10.0**adjusted, adjusted)}"
+            law, _, name = t.name.partition(": ")
+            laws_table.add_row(
+                law,
+                name,
+                fmt_float(t.statistic, 6),
+                "-" if t.df is None else str(t.df),
+                fmt_p(t.pvalue, t.log10_pvalue),
+                fmt_p(10.0**adjusted, adjusted),
             )
         pairs = ", ".join(f"{i}>{j}" for i, j in laws.pairs)
-        lines.append(f"\n  pairs i>j: {pairs}")
-        test = Text.assemble(*lines)
-    return Group(head, table, test, verdict_line(result.passed, result.summary().reason))
+        test = Group(
+            Text.assemble(
+                ("tests: ", "bold"),
+                "three exact marginal laws, each p Holm-adjusted within its law, then Holm "
+                f"across the three at alpha = {result.alpha:g}; pairs i>j: {pairs}",
+            ),
+            Fitted(laws_table, ("statistic", "df", "test")),
+        )
+    fitted = Fitted(table, ("m pi",))
+    return Group(head, fitted, test, verdict_line(result.passed, result.summary().reason))
 
 
 def gradients(result: GradientsResult) -> RenderableType:
@@ -640,11 +722,15 @@ def gradients(result: GradientsResult) -> RenderableType:
         + "); |bias|, MSE and cosine are against it (± one standard error); exact |bias| is "
         "Gumbel-Softmax's, from the exact gradient of the relaxed objective",
     )
-    parts: list[RenderableType] = [head, table]
+    parts: list[RenderableType] = [
+        head,
+        Fitted(table, ("exact |bias|", "rel. bias", "MSE", "cosine")),
+    ]
     if result.schedule:
         parts.append(_anneal_table(result))
     if len(result.taus) > 1:
-        parts.append(gradients_plot(result))
+        width = SWEEP_PLOT_SIZE[0]
+        parts.append(AtWidth(lambda w: gradients_plot(result, min(w, width))))
     s = result.summary()
     rule = Text.assemble(
         ("tests: ", "bold"),
@@ -652,7 +738,8 @@ def gradients(result: GradientsResult) -> RenderableType:
         "the largest |z|) of the means, the variance test one-sided (statistic: z; MDE: a "
         "total-variance excess); the smallest p of each test, then Holm-adjusted",
     )
-    parts += [rule, tests, verdict_line(result.passed, s.reason)]
+    fitted = Fitted(tests, ("MDE (power 0.9)", "statistic"))
+    parts += [rule, fitted, verdict_line(result.passed, s.reason)]
     return Group(*parts)
 
 
@@ -676,17 +763,18 @@ def _anneal_table(result: GradientsResult) -> RenderableType:
             _pm(gr.trace_variance, gr.trace_variance_se),
         )
     share = Text(f"share of the steps spent at tau_min: {result.schedule_share_at_min:.3g}")
-    return Group(table, share)
+    return Group(Fitted(table, ("GR tr var", "ST tr var", "ST |bias|")), share)
 
 
-def gradients_plot(result: GradientsResult) -> RenderableType:
-    """Gumbel-Softmax's bias and total variance against tau (log axes), drawn with plotext."""
+def gradients_plot(result: GradientsResult, width: int = SWEEP_PLOT_SIZE[0]) -> RenderableType:
+    """Gumbel-Softmax's bias and total variance against tau (log axes), drawn with plotext,
+    ``width`` characters wide."""
     import plotext
 
     rows = [r for r in result.rows if r.estimator == "gumbel-softmax"]
     figure = plotext.figure
     figure.clear()
-    figure.plot_size(*SWEEP_PLOT_SIZE)
+    figure.plot_size(width, SWEEP_PLOT_SIZE[1])
     figure.theme("simple")
     for name, marker, label in (("bias_norm", "o", "|bias|"), ("trace_variance", "x", "tr var")):
         points = [(r.tau, getattr(r, name)) for r in rows if getattr(r, name) > 0]

@@ -142,8 +142,8 @@ class CheckResult(Protocol):
 
 
 class ResultReport:
-    """Mixin of the result dataclasses: the verdict from ``passed``, the CSV header and the
-    JSON from ``summary()`` and ``provenance``. Adds no fields."""
+    """Mixin of the result dataclasses: the verdict from ``passed``, the CSV header, the JSON
+    and the notebook's HTML from ``summary()`` and ``provenance``. Adds no fields."""
 
     @property
     def verdict(self: Any) -> str:
@@ -154,6 +154,12 @@ class ResultReport:
         """Summary and provenance lines for the top of the CSV report."""
         provenance: Provenance = self.provenance
         return {**self.summary().flat(), **jsonable(provenance)}
+
+    def _repr_html_(self: Any) -> str:
+        """The HTML report of the result, for notebooks (see :mod:`gumbelcheck.output.html`)."""
+        from gumbelcheck.output.html import fragment
+
+        return fragment(self)
 
     def _json(self: Any, **details: Any) -> dict[str, Any]:
         """The summary's keys, then ``details``, then the provenance, as plain JSON types."""

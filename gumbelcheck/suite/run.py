@@ -47,6 +47,13 @@ class SuiteEntry:
             "holm_log10_pvalue": self.holm_log10_pvalue,
         }
 
+    @property
+    def failure(self) -> str:
+        """Why the check failed the suite (its own reason, else Holm's); empty when it passed."""
+        if self.passed:
+            return ""
+        return self.result.summary().reason or "Holm-adjusted p below alpha"
+
     def csv_text(self) -> str:
         """The check's CSV report, without the volatile provenance lines."""
         header = {k: v for k, v in self.result.csv_header().items() if k not in VOLATILE}
@@ -98,6 +105,12 @@ class SuiteResult:
             reason=("failed: " + ", ".join(failed)) if failed else "",
             figures={"hard_failures": ", ".join(hard), "correction": "holm"},
         )
+
+    def _repr_html_(self) -> str:
+        """The suite's HTML report, for notebooks (see :mod:`gumbelcheck.output.html`)."""
+        from gumbelcheck.output.html import fragment
+
+        return fragment(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types."""
