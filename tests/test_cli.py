@@ -154,6 +154,7 @@ def test_ctrl_c_stops_promptly_with_exit_130_and_no_report(check: str, tmp_path:
         out, err = proc.communicate(timeout=5)
     finally:
         proc.kill()
+        proc.communicate()  # reap it and close its pipes, also when it timed out
     assert time.monotonic() - interrupted < 2.0
     assert proc.returncode == 130
     assert err == "gumbelcheck: error: interrupted; no report was written\n"

@@ -67,6 +67,7 @@ from gumbelcheck.core.run import Prepared, RunConfig
 from gumbelcheck.samplers.adapters import ADAPTERS, adapter, installed
 from gumbelcheck.samplers.user import SEED_BOUND, UserSampler, user_sampler
 from gumbelcheck.stats import (
+    CategoricalGof,
     binomial_power,
     binomial_test,
     categorical_gof,
@@ -299,6 +300,27 @@ class _Config:
             **fields,
         )
 
+    def gof_row(
+        self, name: str, samples: int, plan: str, gof: CategoricalGof, cause: str,
+        rounded: float, passed: bool | None = None, reason: str | None = None,
+    ) -> ProbeResult:  # fmt: skip
+        """The row of a probe decided by a goodness-of-fit test (its verdict and reason unless
+        ``passed`` and ``reason`` say otherwise)."""
+        return self.row(
+            probe=name,
+            samples=samples,
+            plan=plan,
+            test=gof.test,
+            statistic=gof.statistic,
+            pvalue=gof.pvalue,
+            log10_pvalue=gof.log10_pvalue,
+            alpha=gof.alpha,
+            passed=gof.passed if passed is None else passed,
+            reason=gof.reason if reason is None else reason,
+            cause=cause,
+            rounded_log10_pvalue=rounded,
+        )
+
 
 def _counts(
     config: _Config, dist: Categorical, samples: int, seed: int, workers: int
@@ -338,20 +360,7 @@ def _bulk(config: _Config, seed: int, alpha: float, workers: int, dist: Categori
             return categorical_gof(counts, other.p, alpha=alpha, seed=seed).log10_pvalue
 
         cause, rounded = _attribute(config, law, dist, alpha)
-    return config.row(
-        probe=name,
-        samples=samples,
-        plan=plan,
-        test=gof.test,
-        statistic=gof.statistic,
-        pvalue=gof.pvalue,
-        log10_pvalue=gof.log10_pvalue,
-        alpha=alpha,
-        passed=gof.passed,
-        reason=gof.reason,
-        cause=cause,
-        rounded_log10_pvalue=rounded,
-    )
+    return config.gof_row(name, samples, plan, gof, cause, rounded)
 
 
 def _tail(config: _Config, seed: int, alpha: float, workers: int, dist: Categorical,
@@ -503,20 +512,10 @@ def _without_replacement(
             ).log10_pvalue
 
         cause, rounded = _attribute(config, law, planned.dist, alpha)
-    return config.row(
-        probe=name,
-        samples=planned.samples,
-        plan=planned.plan,
-        test=gof.test,
-        statistic=gof.statistic,
-        pvalue=gof.pvalue,
-        log10_pvalue=gof.log10_pvalue,
-        alpha=alpha,
-        passed=result.passed,
-        reason=result.summary().reason,
-        cause=cause,
-        rounded_log10_pvalue=rounded,
-    )
+    return config.gof_row(
+        name, planned.samples, planned.plan, gof, cause, rounded,
+        passed=result.passed, reason=result.summary().reason,
+    )  # fmt: skip
 
 
 # The battery ---------------------------------------------------------------------------------

@@ -548,8 +548,10 @@ def frameworks(result: FrameworksResult) -> RenderableType:
         else:
             table.add_column(name, justify=justify, no_wrap=True)
     for p in result.probes:
+        # A name too long for its column folds before its options, not in a word.
+        name = p.sampler if len(p.sampler) <= NAME_WIDTH else p.sampler.replace("[", "\n[", 1)
         table.add_row(
-            Text(p.sampler),
+            Text(name),
             p.version,
             p.probe,
             f"{p.samples:,}" if p.samples else "-",
