@@ -196,6 +196,7 @@ def topk(
     noise: str = "gumbel",
     sampler: str | Callable[..., Any] | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TopKResult:
     """Check Gumbel-top-k (or a user's sampler without replacement) against Plackett-Luce.
@@ -208,7 +209,7 @@ def topk(
         Sample size without replacement, 1 <= m <= the categories with positive weight.
     samples : int or str
         Ordered m-tuples drawn.
-    seed, alpha, workers, progress
+    seed, alpha, workers, scheduler, progress
         As for :func:`gumbelcheck.maxtrick`.
     noise : str
         The engine's way: ``gumbel`` (exact), ``gumbel-scale-1.05`` or ``with-replacement``
@@ -232,6 +233,7 @@ def topk(
         noise=noise,
         sampler=sampler,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -247,6 +249,7 @@ def prepare(
     noise: str = "gumbel",
     sampler: str | Callable[..., Any] | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[TopKResult]:
     """Validate the input of :func:`topk` and return it ready to run."""
     from gumbelcheck.samplers.user import load_user_sampler, user_sampler
@@ -270,7 +273,9 @@ def prepare(
     user = None
     if sampler is not None:
         user = load_user_sampler(sampler) if isinstance(sampler, str) else user_sampler(sampler)
-    config = RunConfig.create(samples=samples, seed=seed, alpha=alpha, workers=workers)
+    config = RunConfig.create(
+        samples=samples, seed=seed, alpha=alpha, workers=workers, scheduler=scheduler
+    )
     config.check_memory(16 * dist.k * size, engine.default_block_size(dist.k))
     return Prepared(samples=config.samples, run=partial(run, dist, size, noise, user, config))
 
@@ -323,6 +328,7 @@ def run(
         observed_inclusion=tuple(float(x) for x in observed),
         gof=gof,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=block,

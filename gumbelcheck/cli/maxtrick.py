@@ -19,6 +19,7 @@ from gumbelcheck.cli.options import (
     Pi,
     Quiet,
     Samples,
+    Scheduler,
     Seed,
     Workers,
 )
@@ -63,6 +64,7 @@ def maxtrick(
     ] = "race",
     block_size: BlockSize = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     csv: CategoryCsv = None,
     junit: Junit = None,
@@ -93,6 +95,7 @@ def maxtrick(
         "sampler": sampler,
         "block_size": block_size,
         "workers": workers,
+        "scheduler": scheduler,
     }
     if replicates is not None:
         from gumbelcheck.checks import calibration as check
