@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import os
 import re
+import signal
 import threading
 import time
 import uuid
@@ -123,10 +124,11 @@ class DaskBackend:
         from distributed import as_completed
 
         client = self.client()
-        threads = max(1, sum(client.nthreads().values()))
+        with self._lost():
+            threads = max(1, sum(client.nthreads().values()))
+            run = f"gumbelcheck-{uuid.uuid4().hex}"
+            shared = client.submit(_kernel, kernel, key=f"{run}-kernel")
         window = TASKS_PER_THREAD * threads
-        run = f"gumbelcheck-{uuid.uuid4().hex}"
-        shared = client.submit(_kernel, kernel, key=f"{run}-kernel")
         outstanding: dict[str, tuple[int, Any]] = {}  # key -> first block, future: running
         finished: dict[int, list[T]] = {}  # first block -> results held for their turn
         pending = as_completed(loop=client.loop)
@@ -136,10 +138,11 @@ class DaskBackend:
             while turn < blocks.stop:
                 while next_block < blocks.stop and len(outstanding) + len(finished) < window:
                     stop = min(blocks.stop, next_block + size)
-                    future = client.submit(
-                        _run_task, shared, plan, seed, next_block, stop,
-                        key=f"{run}-blocks-{next_block}-{stop}",
-                    )  # fmt: skip
+                    with self._lost():
+                        future = client.submit(
+                            _run_task, shared, plan, seed, next_block, stop,
+                            key=f"{run}-blocks-{next_block}-{stop}",
+                        )  # fmt: skip
                     outstanding[future.key] = (next_block, future)
                     pending.add(future)
                     next_block = stop
@@ -158,6 +161,20 @@ class DaskBackend:
             if client.status == "running":
                 client.cancel([f for _, f in outstanding.values()] + [shared], force=True)
 
+    @contextlib.contextmanager
+    def _lost(self) -> Iterator[None]:
+        """Turn the client's errors of a scheduler gone away into one ClusterError."""
+        try:
+            yield
+        except (OSError, CancelledError, TimeoutError):
+            raise self._gone() from None
+
+    def _gone(self) -> ClusterError:
+        return ClusterError(
+            f"lost the Dask scheduler {self.scheduler} mid-run (no answer within "
+            f"{CONNECT_SECONDS:g} s); no report was written, rerun when it is back"
+        )
+
     def _result(self, future: Any) -> tuple[float, list[Any]]:
         """A task's result; ClusterError when the scheduler went away or the task kept
         killing workers (a kernel's own error is raised as it is)."""
@@ -166,10 +183,7 @@ class DaskBackend:
         try:
             result: tuple[float, list[Any]] = future.result()
         except CancelledError:
-            raise ClusterError(
-                f"lost the Dask scheduler {self.scheduler} mid-run (no answer within "
-                f"{CONNECT_SECONDS:g} s); no report was written, rerun when it is back"
-            ) from None
+            raise self._gone() from None
         except KilledWorker:
             raise ClusterError(
                 f"the Dask workers of {self.scheduler} died on every try of one task; check "
@@ -204,7 +218,7 @@ def connect(scheduler: str) -> Any:
     process; ClusterError when the scheduler cannot be reached within CONNECT_SECONDS."""
     with _lock:
         known = _clients.get(scheduler)
-        if known is not None and known[0].status == "running":
+        if known is not None and known[0] is not None and known[0].status == "running":
             return known[0]
         if known is not None:
             _close(*_clients.pop(scheduler))
@@ -214,18 +228,20 @@ def connect(scheduler: str) -> Any:
         cluster = None
         try:
             if local is not None:
-                cluster = LocalCluster(
-                    n_workers=int(local.group(1)),
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                )
+                with _signals_deferred():  # a half-started cluster could not be closed
+                    cluster = LocalCluster(
+                        n_workers=int(local.group(1)),
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
+                    _clients[scheduler] = (None, cluster)
             address = cluster.scheduler_address if cluster is not None else scheduler
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as error:
             if cluster is not None:
-                cluster.close()
+                _close(None, _clients.pop(scheduler)[1])
             detail = " ".join(str(error).split())[:200]
             raise ClusterError(
                 f"cannot reach the Dask scheduler {scheduler} within {CONNECT_SECONDS:g} s "
@@ -233,6 +249,25 @@ def connect(scheduler: str) -> Any:
             ) from None
         _clients[scheduler] = (client, cluster)
         return client
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM (main thread only) until the block is done, then deliver them
+    to the handlers they would have reached."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, lambda n, _: arrived.append(n)) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, handler)
+        for kind in arrived[:1]:
+            signal.raise_signal(kind)
 
 
 def close_all() -> None:
@@ -243,8 +278,9 @@ def close_all() -> None:
 
 
 def _close(client: Any, cluster: Any) -> None:
-    with contextlib.suppress(Exception):  # a scheduler already gone: nothing left to close
-        client.close(timeout=CONNECT_SECONDS)
+    if client is not None:
+        with contextlib.suppress(Exception):  # a scheduler already gone: nothing to close
+            client.close(timeout=CONNECT_SECONDS)
     if cluster is not None:
         cluster.close(timeout=CONNECT_SECONDS)
 
