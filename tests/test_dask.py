@@ -157,7 +157,9 @@ def test_a_suite_names_its_scheduler_and_runs_there(
         parse_suite(f"scheduler = 2\n{checks}")
 
 
-@pytest.mark.parametrize("scheduler", ["bogus", "local:0", "local:x", "8786"])
+@pytest.mark.parametrize(
+    "scheduler", ["bogus", "local:0", "local:x", "8786", "a://0", "tcp://:::", "tcp://h:99999"]
+)
 def test_a_bad_scheduler_is_one_line_with_exit_code_2(cli: Any, scheduler: str) -> None:
     result = cli("maxtrick", "--pi", PI, "-n", "1000", "-q", "--scheduler", scheduler)
     assert result.exit_code == 2
@@ -166,6 +168,11 @@ def test_a_bad_scheduler_is_one_line_with_exit_code_2(cli: Any, scheduler: str) 
         "address like tcp://10.0.0.5:8786, or local:N for a cluster of N workers on this "
         "machine\n"
     )
+
+
+def test_a_local_cluster_has_no_more_workers_than_cores() -> None:
+    assert dask_backend.local_workers("local:1") == 1
+    assert dask_backend.local_workers("local:100000") == engine.default_workers()
 
 
 def _free_port() -> int:

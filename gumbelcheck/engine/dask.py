@@ -75,22 +75,44 @@ def chosen_scheduler(scheduler: str | None, default: str | None = None) -> str |
 
 
 def parse_scheduler(scheduler: str) -> str:
-    """``scheduler`` when it is ``local:N`` (N >= 1) or an address like ``tcp://host:8786``;
-    InputError otherwise, and when dask and distributed are not installed."""
+    """``scheduler`` when it is ``local:N`` (N >= 1) or an address like ``tcp://host:8786``
+    (a scheme Dask knows, a host and a port in range); InputError otherwise, and when dask and
+    distributed are not installed."""
     local = _LOCAL.fullmatch(scheduler)
+    bad = InputError(
+        f"`scheduler` {scheduler!r} is not a Dask scheduler; give its address like "
+        "tcp://10.0.0.5:8786, or local:N for a cluster of N workers on this machine"
+    )
     if (local is None or int(local.group(1)) < 1) and not _ADDRESS.fullmatch(scheduler):
-        raise InputError(
-            f"`scheduler` {scheduler!r} is not a Dask scheduler; give its address like "
-            "tcp://10.0.0.5:8786, or local:N for a cluster of N workers on this machine"
-        )
+        raise bad
     try:
-        import distributed  # noqa: F401
+        from distributed.comm import parse_address, registry
+        from distributed.comm.addressing import parse_host_port
     except ImportError:
         raise InputError(
             f"`scheduler` {scheduler!r} needs dask and distributed; install them with "
             "pip install 'gumbelcheck[dask]'"
         ) from None
+    if local is None:
+        try:
+            scheme, location = parse_address(scheduler, strict=True)
+            if scheme not in registry.backends:
+                raise ValueError(scheme)
+            if scheme != "inproc" and not 0 < parse_host_port(location, 8786)[1] < 2**16:
+                raise ValueError(location)
+        except ValueError:
+            raise bad from None
     return scheduler
+
+
+def local_workers(scheduler: str) -> int:
+    """The worker processes of ``local:N``: N, but never more than the cores this process may
+    use (as for --workers: more only add start-up and memory; results do not depend on it)."""
+    from gumbelcheck.engine.blocks import default_workers
+
+    local = _LOCAL.fullmatch(scheduler)
+    assert local is not None, f"not a local:N scheduler: {scheduler!r}"
+    return min(int(local.group(1)), default_workers())
 
 
 def backend(scheduler: str) -> DaskBackend:
@@ -172,7 +194,7 @@ class DaskBackend:
     def _gone(self) -> ClusterError:
         return ClusterError(
             f"lost the Dask scheduler {self.scheduler} mid-run (no answer within "
-            f"{CONNECT_SECONDS:g} s); no report was written, rerun when it is back"
+            f"{CONNECT_SECONDS:g} s); rerun when it is back"
         )
 
     def _result(self, future: Any) -> tuple[float, list[Any]]:
@@ -230,7 +252,7 @@ def connect(scheduler: str) -> Any:
             if local is not None:
                 with _signals_deferred():  # a half-started cluster could not be closed
                     cluster = LocalCluster(
-                        n_workers=int(local.group(1)),
+                        n_workers=local_workers(scheduler),
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
