@@ -280,6 +280,10 @@ def test_a_real_cluster_gives_the_bytes_of_a_local_run_and_survives_a_killed_wor
     assert result.exit_code == 0, result.output
     for name in ("max.csv", "law.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert (manifest["backend"], manifest["scheduler"], manifest["workers"]) == ("dask", address, 2)
+    result = cli("replay", str(tmp_path / "local"), "-q", "--scheduler", address)
+    assert result.exit_code == 0, result.output
 
     # A worker killed once the first results are in: its tasks run again on the other.
     options: dict[str, Any] = {"samples": 20_000_000, "seed": 9, "block_size": 20_000}
