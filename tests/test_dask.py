@@ -175,6 +175,17 @@ def test_a_local_cluster_has_no_more_workers_than_cores() -> None:
     assert dask_backend.local_workers("local:100000") == engine.default_workers()
 
 
+def test_a_local_2_cluster_gives_the_bytes_of_a_local_run(
+    cli: Any, stable: Callable[[Path], str], tmp_path: Path
+) -> None:
+    command = ["maxtrick", "--pi", PI, "-n", "1e6", "--seed", "5", "--block-size", "20000", "-q"]
+    for where, extra in (("local", []), ("dask", ["--scheduler", "local:2"])):
+        result = cli(*command, "--csv", str(tmp_path / f"{where}.csv"), *extra)
+        assert result.exit_code == 0, result.output
+    assert "\n# scheduler: local:2\n" in (tmp_path / "dask.csv").read_text()
+    assert stable(tmp_path / "dask.csv") == stable(tmp_path / "local.csv")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import re
 import signal
@@ -56,6 +57,18 @@ MAX_TASK_BLOCKS = 64
 
 #: Tasks in flight or held for their turn, per worker thread.
 TASKS_PER_THREAD = 3
+
+#: The Dask configuration of a ``local:N`` cluster (for a cluster of one's own, see the
+#: README). Its workers keep glibc's malloc defaults, as the local engine's do: Dask's
+#: MALLOC_TRIM_THRESHOLD_ also turns off malloc's adaptive mmap threshold, so that every
+#: block's arrays would be mapped and faulted in afresh (about a tenth more CPU time). The
+#: scheduler sends tasks on to the workers before their threads are free (no round trip
+#: between two tasks), and no profiler thread samples the workers' stacks 100 times a second.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.scheduler.worker-saturation": math.inf,
+    "distributed.worker.profile.enabled": False,
+}
 
 _LOCAL = re.compile(r"local:([0-9]+)")
 _ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
@@ -251,26 +264,27 @@ def connect(scheduler: str) -> Any:
         cluster = None
         try:
             if local is not None:
-                # A half-started cluster could not be closed. Its workers keep glibc's malloc
-                # defaults, as the local engine's do: Dask sets MALLOC_TRIM_THRESHOLD_, which
-                # also turns off malloc's adaptive mmap threshold, so that every block's
-                # arrays would be mapped and faulted in afresh (about a tenth more CPU time).
-                no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-                with _signals_deferred(), dask.config.set(no_trim):
+                # A half-started cluster could not be closed.
+                with _signals_deferred(), dask.config.set(LOCAL_CLUSTER_CONFIG):
                     cluster = LocalCluster(
                         n_workers=local_workers(scheduler),
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
-                        dashboard_address=None,
+                        dashboard_address=":0",  # a free port: never "8787 in use"
                     )
                     _clients[scheduler] = (None, cluster)
             address = cluster.scheduler_address if cluster is not None else scheduler
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, RuntimeError) as error:
             if cluster is not None:
                 _close(None, _clients.pop(scheduler)[1])
             detail = " ".join(str(error).split())[:200]
+            if local is not None and cluster is None:
+                raise ClusterError(
+                    f"could not start the Dask cluster {scheduler} ({detail}); use fewer "
+                    "workers, or run without --scheduler"
+                ) from None
             raise ClusterError(
                 f"cannot reach the Dask scheduler {scheduler} within {CONNECT_SECONDS:g} s "
                 f"({detail}); start it (dask scheduler) or fix --scheduler"
