@@ -12,7 +12,7 @@ and for the peak-memory rows also the whole process tree's proportional set size
 Run it with the Python that has gumbelcheck installed the README's way (a fresh venv), so
 that the timed processes import what a user's would::
 
-    python3 -m venv .venv && .venv/bin/pip install -q . torch
+    python3 -m venv .venv && .venv/bin/pip install -q '.[dask]' torch
     PATH=$PWD/.venv/bin:$PATH .venv/bin/python bench/bench.py
 
 Usage::
@@ -21,6 +21,7 @@ Usage::
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
     python bench/bench.py --only user-sampler   # the --sampler rows alone (about two minutes)
+    python bench/bench.py --only dask   # the Dask row alone, N = 1e9 (about three minutes)
 
 Nothing here asserts a timing; the table reports ratios and the targets they are meant to meet.
 """
@@ -95,17 +96,17 @@ class Row:
     peak_pss_mib: float = math.nan
 
 
-def timed(*commands: list[str]) -> list[tuple[float, float]]:
+def timed(*commands: list[str], repeat: int | None = None) -> list[tuple[float, float]]:
     """Best wall time and peak RSS in MiB of each command, run as child processes.
 
-    The commands take turns (A B A B ...), REPEAT rounds, so that a ratio between them
+    The commands take turns (A B A B ...), ``repeat`` rounds (REPEAT), so that a ratio between them
     compares runs made under the same machine conditions: on a shared VM the speed of
     the same command drifts by 10 % within minutes. Peak RSS includes the child's own
     children (the sweep's worker processes) as the largest of them.
     """
     best = [float("inf")] * len(commands)
     rss = [0.0] * len(commands)
-    for _ in range(REPEAT):
+    for _ in range(repeat or REPEAT):
         for i, command in enumerate(commands):
             started = time.perf_counter()
             proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -187,6 +188,35 @@ def maxtrick_command(k: int, n: int, workers: int) -> list[str]:
     """``gumbelcheck maxtrick`` as a user runs it."""
     args = ["maxtrick", "--pi", pi_arg(k), "--normalize", "-n", str(n), "--seed", "1"]
     return gumbelcheck_command(*args, "--workers", str(workers), "--quiet")
+
+
+def dask_rows(scale: int) -> list[Row]:
+    """The Dask backend on this machine, ``--scheduler local:2`` (a LocalCluster of two
+    worker processes started by the run, its start-up included), against the local engine
+    on 2 workers: the same maxtrick run, k = 10, N = 1e9, the same report bytes.
+
+    Two alternating rounds (each run takes a while), best of each.
+    """
+    n, k = 1_000_000_000 // scale, 10
+    local = maxtrick_command(k, n, 2)
+    (local_seconds, _), (dask_seconds, rss) = timed(
+        local, [*local, "--scheduler", "local:2"], repeat=2
+    )
+    return [
+        Row(
+            "dask local:2 vs local engine (time)",
+            k,
+            n,
+            2,
+            dask_seconds,
+            n / dask_seconds,
+            "local engine, 2 workers",
+            n / local_seconds,
+            dask_seconds / local_seconds,
+            "<= 1.1",
+            rss,
+        )
+    ]
 
 
 def user_sampler_rows(scale: int) -> list[Row]:
@@ -304,7 +334,7 @@ def main() -> None:
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument(
         "--only",
-        choices=["user-sampler"],
+        choices=["user-sampler", "dask"],
         help="run only these rows (printed; written only with an explicit --out)",
     )
     options = parser.parse_args()
@@ -322,6 +352,9 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     if options.only == "user-sampler":
         report(user_sampler_rows(scale), options.out)
+        return
+    if options.only == "dask":
+        report(dask_rows(scale), options.out)
         return
     rows: list[Row] = []
 
@@ -505,6 +538,7 @@ def main() -> None:
         )
 
     rows.extend(user_sampler_rows(scale))
+    rows.extend(dask_rows(scale))
 
     for args in (["--help"], ["--version"]):
         seconds = startup_seconds(*args)

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import Result
 
 from gumbelcheck import __version__
+from gumbelcheck.engine import default_workers
 
 Cli = Callable[..., Result]
 BASE = ["maxtrick", "--pi", "0.1,0.2,0.7", "-q"]
@@ -105,13 +106,16 @@ def test_csv_has_provenance_and_reads_with_pandas(cli: Cli, tmp_path: Path) -> N
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_same_seed_gives_a_byte_identical_csv(cli: Cli, tmp_path: Path) -> None:
+def test_same_seed_gives_a_byte_identical_csv(
+    cli: Cli, stable: Callable[[Path], str], tmp_path: Path
+) -> None:
     texts = []
     for name, workers in (("a.csv", "1"), ("b.csv", "2")):
         path = tmp_path / name
         cli(*BASE, "-n", "3e5", "--seed", "11", "--workers", workers, "--csv", str(path))
-        lines = path.read_text().splitlines(keepends=True)
-        texts.append("".join(line for line in lines if not line.startswith("# created_utc")))
+        recorded = min(int(workers), default_workers())  # recorded, yet changes no result byte
+        assert f"\n# workers: {recorded}\n" in path.read_text()
+        texts.append(stable(path))
     assert texts[0] == texts[1]
 
 
@@ -176,12 +180,13 @@ def _session(sid: int) -> dict[int, int]:
     return found
 
 
-def _start_long_run(check: str, report: Path) -> subprocess.Popen[str]:
-    """``gumbelcheck CHECK -n 1e13 --workers 2`` in a session of its own, once its worker
-    processes (the grandchildren: workers are forked by the forkserver) are sampling."""
+def _start_long_run(check: str, report: Path, *extra: str) -> subprocess.Popen[str]:
+    """``gumbelcheck CHECK -n 1e13 --workers 2 EXTRA`` in a session of its own, once its
+    worker processes (the grandchildren: workers are forked by the forkserver; with
+    ``--scheduler local:2``, the children a LocalCluster spawns) are sampling."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "gumbelcheck", check, "--pi", "0.1,0.2,0.7"]
-    command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report)]
+    command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report), *extra]
     proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -192,7 +197,10 @@ def _start_long_run(check: str, report: Path) -> subprocess.Popen[str]:
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        workers = [p for p, parent in _session(proc.pid).items() if parent not in (proc.pid, 1)]
+        session = _session(proc.pid)
+        workers = [p for p, parent in session.items() if parent not in (proc.pid, 1)]
+        if "--scheduler" in extra:  # and multiprocessing's resource tracker
+            workers = [p for p, parent in session.items() if parent == proc.pid][1:]
         if len(workers) >= 2:
             break
         time.sleep(0.05)
@@ -222,6 +230,28 @@ def test_killing_a_run_leaves_no_process_behind(signum: int, tmp_path: Path) -> 
         assert last == "gumbelcheck: error: terminated (SIGTERM); no report was written"
     else:
         assert proc.returncode == -signum
+    assert list(tmp_path.iterdir()) == []
+    _assert_nothing_left(proc.pid)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+def test_stopping_a_run_on_a_local_dask_cluster_leaves_no_process_behind(
+    signum: int, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")  # in the test extra: CI runs this
+    proc = _start_long_run("maxtrick", tmp_path / "report.csv", "--scheduler", "local:2")
+    stopped = time.monotonic()
+    os.kill(proc.pid, signum)
+    _, stderr = proc.communicate(timeout=20)
+    assert time.monotonic() - stopped < 10
+    if signum == signal.SIGKILL:
+        assert proc.returncode == -signum
+    else:  # the futures cancelled, the cluster closed; one line
+        assert proc.returncode == 128 + signum
+        last = stderr.splitlines()[-1]
+        assert last.startswith(("gumbelcheck: error: interrupted", "gumbelcheck: error: term")), (
+            stderr
+        )
     assert list(tmp_path.iterdir()) == []
     _assert_nothing_left(proc.pid)
 

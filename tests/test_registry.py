@@ -88,7 +88,11 @@ def _run_coin(p: float, config: RunConfig, progress: Callable[[int], None] | Non
         alpha=config.alpha,
         log10_pvalue=binomial_test(heads, config.samples, 0.5)[1],
         provenance=provenance.collect(
-            seed=config.seed, bit_generator=engine.BIT_GENERATOR, block_size=1000, noise="coin"
+            execution=config.execution(),
+            seed=config.seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=1000,
+            noise="coin",
         ),
     )
 

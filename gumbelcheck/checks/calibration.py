@@ -233,6 +233,7 @@ def calibrate(
     sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CalibrationResult:
     """Run R seeded replicates of the max-trick check and test their p-values' distribution.
@@ -257,6 +258,10 @@ def calibrate(
     workers : int, optional
         Worker processes per replicate; all cores by default. The result does not depend on
         it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block (R N in total).
 
@@ -277,6 +282,7 @@ def calibrate(
         sampler=sampler,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -296,13 +302,19 @@ def prepare(
     sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[CalibrationResult]:
     """Validate the input of :func:`calibrate` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
     count = parse_count(replicates, "`replicates`", minimum=2, maximum=MAX_REPLICATES)
     config = RunConfig.create(
-        samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        block_size=block_size,
+        workers=workers,
+        scheduler=scheduler,
     )
     chosen = resolve(sampler, "sampler")
     config.check_memory(chosen.bytes_per_sample(dist.k), chosen.block_size(dist.k))
@@ -384,6 +396,7 @@ def run(
         uniform_ks_statistic=float(uniform.statistic),
         uniform_ks_pvalue=float(uniform.pvalue),
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=size,

@@ -547,6 +547,7 @@ def controls(
     seed: int | str | None = None,
     alpha: float | str = 0.01,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ControlsResult:
     """Run the max-trick check with every control sampler of :data:`CONTROLS`.
@@ -563,6 +564,10 @@ def controls(
         Significance level of every check.
     workers : int, optional
         Worker processes; all cores by default. The result does not depend on it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 
@@ -571,7 +576,9 @@ def controls(
     ControlsResult
         Passed when every wrong sampler was rejected and every exact one passed.
     """
-    return prepare(samples=samples, seed=seed, alpha=alpha, workers=workers).run(progress)
+    return prepare(
+        samples=samples, seed=seed, alpha=alpha, workers=workers, scheduler=scheduler
+    ).run(progress)
 
 
 def prepare(
@@ -580,13 +587,19 @@ def prepare(
     seed: int | str | None = None,
     alpha: float | str = 0.01,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[ControlsResult]:
     """Validate the input of :func:`controls` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     n = None if samples is None else parse_count(samples, "`samples`")
     total = sum(n or control.samples for control in CONTROLS)
     config = RunConfig.create(
-        samples=total, seed=seed, alpha=alpha, block_size=BLOCK_SIZE, workers=workers
+        samples=total,
+        seed=seed,
+        alpha=alpha,
+        block_size=BLOCK_SIZE,
+        workers=workers,
+        scheduler=scheduler,
     )
     return Prepared(samples=total, run=partial(run, n, config))
 
@@ -608,6 +621,7 @@ def run(
         alpha=config.alpha,
         outcomes=outcomes,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=BLOCK_SIZE,

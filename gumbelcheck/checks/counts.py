@@ -145,6 +145,7 @@ def run(
         noise=source,
         gof=gof,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=0,

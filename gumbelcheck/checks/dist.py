@@ -838,7 +838,7 @@ def sampling_check(
     block_size: int,
     workers: int,
     progress: Callable[[int], None] | None,
-    backend: str = "local",
+    backend: str | engine.Backend = "local",
 ) -> SamplingCheck:
     """Draw ``samples`` values with ``sampler`` on the block engine and test them.
 
@@ -946,6 +946,7 @@ def dist(
     points: int = GRID_POINTS,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DistResult:
     """Check the Gumbel(mu, beta) functions and draws through the inverse CDF.
@@ -975,6 +976,10 @@ def dist(
         Draws per block (default 2**19); part of the reproducibility contract.
     workers : int, optional
         Worker processes; all cores by default. The result does not depend on it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the number of draws finished after each block.
 
@@ -1000,6 +1005,7 @@ def dist(
         points=points,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -1015,6 +1021,7 @@ def prepare(
     points: int = GRID_POINTS,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[DistResult]:
     """Validate the input of :func:`dist` (parameters as there) and return it ready to run;
     raises InputError, before any work, on anything invalid."""
@@ -1025,6 +1032,7 @@ def prepare(
         alpha=alpha,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
         min_samples=MIN_SAMPLES,
     )
     config.check_memory(32, engine.default_block_size(1))
@@ -1101,6 +1109,10 @@ def run(
         accuracy=accuracy,
         sampling=sampling,
         provenance=provenance.collect(
-            seed=config.seed, bit_generator=engine.BIT_GENERATOR, block_size=size, noise=name
+            execution=config.execution(),
+            seed=config.seed,
+            bit_generator=engine.BIT_GENERATOR,
+            block_size=size,
+            noise=name,
         ),
     )

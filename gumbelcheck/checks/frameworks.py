@@ -764,6 +764,7 @@ def _run(
         probes=tuple(rows),
         missing=missing,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=0,

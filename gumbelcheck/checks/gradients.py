@@ -758,6 +758,7 @@ def run(
             block_size=plan.block_size,
             noise="reference",
             sampler_origin=objective.origin,
+            execution=config.execution(),
         ),
     )
 
@@ -864,6 +865,7 @@ def gradients(
     alpha: float | str = 0.01,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> GradientsResult:
     """Measure the Gumbel gradient estimators against exact gradients, tau by tau.
@@ -889,8 +891,9 @@ def gradients(
         Conditional Gumbel draws per sample of the Gumbel-Rao estimator.
     control : str
         ``none``; ``score-sign`` or ``tau-misplaced`` to watch the check fail.
-    samples, seed, alpha, block_size, workers, progress
-        As for :func:`gumbelcheck.sweep`; the result does not depend on the workers.
+    samples, seed, alpha, block_size, workers, scheduler, progress
+        As for :func:`gumbelcheck.sweep`; the result does not depend on the workers or the
+        scheduler.
 
     Returns
     -------
@@ -911,6 +914,7 @@ def gradients(
         alpha=alpha,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -930,6 +934,7 @@ def prepare(
     alpha: float | str = 0.01,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[GradientsResult]:
     """Validate the input of :func:`gradients` and return it ready to run."""
     dist = categorical(pi, logits, normalize=normalize)
@@ -973,6 +978,7 @@ def prepare(
         alpha=alpha,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
         min_samples=2,
     )
     # The conditional draws (and their temporaries), and some 16 other n x k arrays.

@@ -193,6 +193,7 @@ def maxlaw(
     alpha: float | str = 0.01,
     noise: str = "gumbel",
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MaxLawResult:
     """Check the law of the max of perturbed logits and its independence from the argmax.
@@ -214,6 +215,10 @@ def maxlaw(
         laws exact, the index and the max made from one uniform).
     workers : int, optional
         Workers; the result does not depend on it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the draws finished after each block.
 
@@ -230,6 +235,7 @@ def maxlaw(
         alpha=alpha,
         noise=noise,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -243,12 +249,15 @@ def prepare(
     alpha: float | str = 0.01,
     noise: str = "gumbel",
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[MaxLawResult]:
     """Validate the input of :func:`maxlaw` and return it ready to run."""
     dist = categorical(pi, logits, normalize=normalize)
     if noise not in NOISES:
         raise InputError(f"`noise` {noise!r} is not known; choose one of {', '.join(NOISES)}")
-    config = RunConfig.create(samples=samples, seed=seed, alpha=alpha, workers=workers)
+    config = RunConfig.create(
+        samples=samples, seed=seed, alpha=alpha, workers=workers, scheduler=scheduler
+    )
     config.check_memory(16 * dist.k, engine.default_block_size(dist.k))
     return Prepared(
         samples=2 * config.samples, run=partial(run, dist, dist.log_total, noise, config)
@@ -302,6 +311,7 @@ def run(
         joint=joint,
         counts=tuple(tuple(int(c) for c in row) for row in table.reshape(dist.k, BINS)),
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=block,

@@ -156,7 +156,7 @@ def count_draws(
     seed: int,
     workers: int,
     progress: Callable[[int], None] | None,
-    backend: str = "local",
+    backend: str | engine.Backend = "local",
 ) -> tuple[NDArray[np.int64], int]:
     """Counts per category of ``plan.samples`` draws of ``sampler`` on the block engine, and
     the number of draws outside the categories (a user sampler's out-of-range indices)."""
@@ -178,6 +178,7 @@ def maxtrick(
     sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MaxTrickResult:
     """Verify the Gumbel-Max trick for one categorical distribution.
@@ -212,6 +213,10 @@ def maxtrick(
         reproducibility contract: the same seed and block size give the same counts.
     workers : int, optional
         Worker processes; all cores by default. The result does not depend on it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 
@@ -236,6 +241,7 @@ def maxtrick(
         sampler=sampler,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -250,12 +256,18 @@ def prepare(
     sampler: str | Sampler | UserSampler | Callable[..., Any] = DEFAULT_SAMPLER,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[MaxTrickResult]:
     """Validate the input of :func:`maxtrick` (parameters as there) and return it ready to
     run; raises InputError, before any sampling, on anything invalid."""
     dist = categorical(pi, logits, normalize=normalize)
     config = RunConfig.create(
-        samples=samples, seed=seed, alpha=alpha, block_size=block_size, workers=workers
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        block_size=block_size,
+        workers=workers,
+        scheduler=scheduler,
     )
     chosen = resolve(sampler, "sampler")
     config.check_memory(chosen.bytes_per_sample(dist.k), chosen.block_size(dist.k))
@@ -288,6 +300,7 @@ def run(
         noise=sampler.name,
         gof=gof,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=plan.block_size,

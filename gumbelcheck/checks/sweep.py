@@ -711,6 +711,7 @@ def sweep(
     sampler: str | UserSampler | Callable[..., Any] | None = None,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Sweep the Gumbel-Softmax temperature: distance from one-hot and from uniform, exact laws.
@@ -764,6 +765,10 @@ def sweep(
         the reproducibility contract.
     workers : int, optional
         Worker processes; all cores by default. The result does not depend on it.
+    scheduler : str, optional
+        Run the blocks on a Dask cluster: its scheduler's address (``tcp://host:8786``) or
+        ``local:N`` (N local worker processes); by default the ``GUMBELCHECK_SCHEDULER``
+        environment variable, or this machine. The result does not depend on it.
     progress : callable, optional
         Called with the number of samples finished after each block.
 
@@ -791,6 +796,7 @@ def sweep(
         sampler=sampler,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -808,6 +814,7 @@ def prepare(
     sampler: str | UserSampler | Callable[..., Any] | None = None,
     block_size: int | str | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[SweepResult]:
     """Validate the input of :func:`sweep` (parameters as there) and return it ready to run;
     raises InputError, before any sampling, on anything invalid."""
@@ -828,6 +835,7 @@ def prepare(
         alpha=alpha,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
         min_samples=2,
     )
     user = _relaxed_sampler(sampler, relaxation)
@@ -924,6 +932,7 @@ def run(
         points=tuple(points),
         failures=tuple(failures),
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=size,

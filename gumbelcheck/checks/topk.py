@@ -575,6 +575,7 @@ def topk(
     noise: str = "gumbel",
     sampler: str | Callable[..., Any] | UserSampler | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TopKResult:
     """Check Gumbel-top-k (or a user's sampler without replacement) against Plackett-Luce.
@@ -587,7 +588,7 @@ def topk(
         Sample size without replacement, 1 <= m <= the categories with positive weight.
     samples : int or str
         Ordered m-tuples drawn.
-    seed, alpha, workers, progress
+    seed, alpha, workers, scheduler, progress
         As for :func:`gumbelcheck.maxtrick`.
     law : str
         ``full`` (every ordered tuple, at most :data:`MAX_TUPLES`), ``marginals`` (first
@@ -619,6 +620,7 @@ def topk(
         noise=noise,
         sampler=sampler,
         workers=workers,
+        scheduler=scheduler,
     ).run(progress)
 
 
@@ -635,6 +637,7 @@ def prepare(
     noise: str = "gumbel",
     sampler: str | Callable[..., Any] | UserSampler | None = None,
     workers: int | str | None = None,
+    scheduler: str | None = None,
 ) -> Prepared[TopKResult]:
     """Validate the input of :func:`topk` and return it ready to run."""
     dist = categorical(pi, logits, normalize=normalize)
@@ -664,7 +667,9 @@ def prepare(
     if noise not in NOISES:
         raise InputError(f"`noise` {noise!r} is not known; choose one of {', '.join(NOISES)}")
     user = None if sampler is None else _user(sampler)
-    config = RunConfig.create(samples=samples, seed=seed, alpha=alpha, workers=workers)
+    config = RunConfig.create(
+        samples=samples, seed=seed, alpha=alpha, workers=workers, scheduler=scheduler
+    )
     config.check_memory(16 * dist.k * size, engine.default_block_size(dist.k))
     return Prepared(
         samples=config.samples, run=partial(run, dist, size, chosen, noise, user, config)
@@ -751,6 +756,7 @@ def run(
         marginals=laws,
         alpha=config.alpha,
         provenance=provenance.collect(
+            execution=config.execution(),
             seed=config.seed,
             bit_generator=engine.BIT_GENERATOR,
             block_size=block,

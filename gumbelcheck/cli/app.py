@@ -10,6 +10,7 @@ does (```block_size` 0 ...``); errors show them as this command line's flags
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -75,6 +76,9 @@ class _OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         previous = _on_sigterm()
+        # Dask's logs would add lines to gumbelcheck's one-line errors (and reach the workers
+        # of a local:N cluster through the environment); a user's own setting wins.
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.TyperException as error:  # usage errors of typer's parser
@@ -100,6 +104,7 @@ class _OneLineErrors(TyperGroup):
                 f"internal error ({detail}); please report it to {REPORT_TO}{hint}", EXIT_INTERNAL
             )
         finally:
+            _close_clusters()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         code = code if isinstance(code, int) else EXIT_PASS
@@ -123,6 +128,14 @@ class _OneLineErrors(TyperGroup):
                 if param.name and long:
                     flags.setdefault(param.name, long[0])
         return _PARAMETER.sub(lambda m: flags.get(m.group(1), m.group(1)), message)
+
+
+def _close_clusters() -> None:
+    """Close the Dask clients of the run and the local clusters it started, however it
+    ended (an interrupted run has cancelled its futures already)."""
+    dask = sys.modules.get("gumbelcheck.engine.dask")
+    if dask is not None:
+        dask.close_all()
 
 
 def _on_sigterm() -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Seed, Workers
+from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Scheduler, Seed, Workers
 
 EPILOG = """\
 Examples:
@@ -35,6 +35,7 @@ def controls(
     seed: Seed = None,
     alpha: Alpha = "0.01",
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     csv: Annotated[
         Path | None,
@@ -52,6 +53,8 @@ def controls(
     """
     from gumbelcheck.checks import controls as check
 
-    ready = check.prepare(samples=samples, seed=seed, alpha=alpha, workers=workers)
+    ready = check.prepare(
+        samples=samples, seed=seed, alpha=alpha, workers=workers, scheduler=scheduler
+    )
     result = run_prepared(ready, quiet, csv, html)
     return report(result, csv, json, view_of("controls"), html=html)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Samples, Seed, Workers
+from gumbelcheck.cli.options import Alpha, Html, Json, Quiet, Samples, Scheduler, Seed, Workers
 
 EPILOG = """\
 Examples:
@@ -29,6 +29,7 @@ def dist(
     seed: Seed = None,
     alpha: Alpha = "0.01",
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     csv: Annotated[
         Path | None,
@@ -47,6 +48,14 @@ def dist(
     """
     from gumbelcheck.checks import dist as check
 
-    ready = check.prepare(mu, beta, samples=samples, seed=seed, alpha=alpha, workers=workers)
+    ready = check.prepare(
+        mu,
+        beta,
+        samples=samples,
+        seed=seed,
+        alpha=alpha,
+        workers=workers,
+        scheduler=scheduler,
+    )
     result = run_prepared(ready, quiet, csv, html)
     return report(result, csv, json, view_of("dist"), html=html)

@@ -20,6 +20,7 @@ from gumbelcheck.cli.options import (
     Pi,
     Quiet,
     Samples,
+    Scheduler,
     Seed,
     Workers,
 )
@@ -98,6 +99,7 @@ def gradients(
             help="Write the per-estimator, per-tau table as CSV, with a provenance header."
         ),
     ] = None,
+    scheduler: Scheduler = None,
     junit: Junit = None,
     html: Html = None,
     quiet: Quiet = False,
@@ -129,6 +131,7 @@ def gradients(
         alpha=alpha,
         block_size=block_size,
         workers=workers,
+        scheduler=scheduler,
     )
     if plot is not None:
         from gumbelcheck.output.figures import check_figure

@@ -20,6 +20,7 @@ from gumbelcheck.cli.options import (
     Pi,
     Quiet,
     Samples,
+    Scheduler,
     Seed,
     Workers,
 )
@@ -64,6 +65,7 @@ def maxtrick(
     ] = "race",
     block_size: BlockSize = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     csv: CategoryCsv = None,
     junit: Junit = None,
@@ -95,6 +97,7 @@ def maxtrick(
         "sampler": sampler,
         "block_size": block_size,
         "workers": workers,
+        "scheduler": scheduler,
     }
     if replicates is not None:
         from gumbelcheck.checks import calibration as check

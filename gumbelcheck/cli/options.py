@@ -40,6 +40,14 @@ Workers = Annotated[
         help="Workers to run blocks on (default: all cores); results do not depend on it."
     ),
 ]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="Run the blocks on a Dask cluster: its scheduler's address (tcp://host:8786), or "
+        "local:N for N worker processes started for the run; default $GUMBELCHECK_SCHEDULER, "
+        "else this machine. Results do not depend on it."
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print the whole result as JSON on stdout.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 BlockSize = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report
-from gumbelcheck.cli.options import Json, Quiet, Workers
+from gumbelcheck.cli.options import Json, Quiet, Scheduler, Workers
 from gumbelcheck.cli.progress import suite_progress
 
 EPILOG = """\
@@ -22,6 +22,7 @@ Examples:
 def replay(
     directory: Annotated[Path, typer.Argument(help="A folder written by gumbelcheck suite --out.")],
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> int:
@@ -34,5 +35,5 @@ def replay(
     from gumbelcheck.suite.replay import replay as run
 
     with suite_progress(quiet) as update:
-        result = run(directory, workers=workers, progress=update)
+        result = run(directory, workers=workers, scheduler=scheduler, progress=update)
     return report(result, None, json, "gumbelcheck.cli.views:replay")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import EXIT_PASS, app, report, writable
-from gumbelcheck.cli.options import Html, Json, Quiet, Workers
+from gumbelcheck.cli.options import Html, Json, Quiet, Scheduler, Workers
 from gumbelcheck.cli.progress import suite_progress
 from gumbelcheck.core.errors import InputError
 
@@ -44,6 +44,7 @@ def suite(
     ] = None,
     html: Html = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     quiet: Quiet = False,
 ) -> int:
@@ -58,7 +59,8 @@ def suite(
         typer.echo(DEFAULT_SUITE, nl=False)
         return EXIT_PASS
     spec = load_suite(config) if config is not None else parse_suite(DEFAULT_SUITE, "default suite")
-    prepare_suite(spec, workers=workers)  # every check's input, before anything runs
+    # Every check's input (and the Dask scheduler, if any), before anything runs.
+    prepare_suite(spec, workers=workers, scheduler=scheduler)
     if out is not None:
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {str(out)!r} is a file; give a folder")
@@ -68,7 +70,7 @@ def suite(
     from gumbelcheck.output.manifest import locked, write_outputs
 
     with locked(out) if out is not None else nullcontext(), suite_progress(quiet) as update:
-        result = run_suite(spec, workers=workers, progress=update)
+        result = run_suite(spec, workers=workers, scheduler=scheduler, progress=update)
         if out is not None:
             write_outputs(result, out)
     if junit is not None:

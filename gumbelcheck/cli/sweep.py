@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from gumbelcheck.cli.app import app, report, run_prepared, view_of
-from gumbelcheck.cli.options import Html, Json, Logits, Normalize, Pi, Quiet, Samples, Seed, Workers
+from gumbelcheck.cli.options import (
+    Html,
+    Json,
+    Logits,
+    Normalize,
+    Pi,
+    Quiet,
+    Samples,
+    Scheduler,
+    Seed,
+    Workers,
+)
 
 EPILOG = """\
 Examples:
@@ -62,6 +73,7 @@ def sweep(
         ),
     ] = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     json: Json = False,
     csv: Annotated[
         Path | None,
@@ -93,6 +105,7 @@ def sweep(
         float32=float32,
         sampler=sampler,
         workers=workers,
+        scheduler=scheduler,
     )
     if plot is not None:
         from gumbelcheck.output.figures import check_figure

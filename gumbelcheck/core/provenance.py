@@ -27,6 +27,25 @@ def library_versions() -> dict[str, str]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Execution:
+    """Where a run's blocks ran; recorded, never part of a result.
+
+    Attributes
+    ----------
+    backend : str
+        ``local``, ``threads``, ``processes`` or ``dask``.
+    scheduler : str
+        The Dask scheduler (its address, or ``local:N``); empty for the other backends.
+    workers : int
+        Workers the blocks ran on: this machine's, or the Dask cluster's at the run's end.
+    """
+
+    backend: str
+    scheduler: str
+    workers: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Provenance:
     """How a result was made.
 
@@ -53,6 +72,8 @@ class Provenance:
         Operating system and machine.
     created_utc : str
         ISO 8601 time the result was made; the only field that changes on a replay.
+    backend, scheduler, workers
+        Where the blocks ran (see :class:`Execution`); results do not depend on them.
     """
 
     tool_version: str
@@ -65,10 +86,14 @@ class Provenance:
     versions: dict[str, str]
     platform: str
     created_utc: str
+    backend: str
+    scheduler: str
+    workers: int
 
 
 def collect(
     *,
+    execution: Execution,
     seed: int,
     bit_generator: str,
     block_size: int,
@@ -89,6 +114,9 @@ def collect(
         versions=library_versions(),
         platform=platform.platform(),
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        backend=execution.backend,
+        scheduler=execution.scheduler,
+        workers=execution.workers,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from gumbelcheck import engine
+from gumbelcheck.core import provenance
 from gumbelcheck.core.errors import InputError
 from gumbelcheck.core.params import parse_alpha, parse_count
 
@@ -34,9 +35,11 @@ class RunConfig:
         contract: the same seed and block size give the same result.
     workers : int
         Workers the blocks run on; the result does not depend on it.
-    backend : str
+    backend : str or Backend
         Where the blocks run (see :func:`gumbelcheck.engine.get_backend`): ``local``
-        (default), ``threads`` or ``processes``; the result does not depend on it either.
+        (default), ``threads`` or ``processes``, or a Dask cluster
+        (:class:`~gumbelcheck.engine.dask.DaskBackend`); the result does not depend on it
+        either.
     """
 
     samples: int
@@ -44,7 +47,7 @@ class RunConfig:
     alpha: float
     block_size: int | None
     workers: int
-    backend: str = "local"
+    backend: str | engine.Backend = "local"
 
     @classmethod
     def create(
@@ -56,16 +59,25 @@ class RunConfig:
         block_size: int | str | None = None,
         workers: int | str | None = None,
         backend: str = "local",
+        scheduler: str | None = None,
         min_samples: int = 1,
     ) -> RunConfig:
-        """Validate and resolve the run parameters; InputError names the bad one."""
+        """Validate and resolve the run parameters; InputError names the bad one.
+
+        ``scheduler`` (else the ``GUMBELCHECK_SCHEDULER`` environment variable) names a Dask
+        scheduler, ``tcp://host:port`` or ``local:N``, to run the blocks on instead of
+        ``backend``: it is reached now, before any sampling (ClusterError when it cannot be).
+        """
+        from gumbelcheck.engine import dask
+
+        chosen = dask.chosen_scheduler(scheduler)
         return cls(
             samples=parse_count(samples, "`samples`", minimum=min_samples),
             seed=engine.resolve_seed(parse_seed(seed)),
             alpha=parse_alpha(alpha),
             block_size=None if block_size is None else parse_count(block_size, "`block_size`"),
             workers=_workers(workers),
-            backend=_backend(backend),
+            backend=_backend(backend) if chosen is None else dask.backend(chosen),
         )
 
     def plan(self, default_block_size: int) -> engine.Plan:
@@ -89,9 +101,22 @@ class RunConfig:
                 f"a block size of at most {max(1, budget // (bytes_per_sample * self.workers)):,}"
             )
 
+    def execution(self) -> provenance.Execution:
+        """Where the run's blocks ran, for its provenance (never part of a result)."""
+        from gumbelcheck.engine.dask import DaskBackend
+
+        if isinstance(self.backend, DaskBackend):
+            workers = self.backend.workers()
+            return provenance.Execution(
+                backend="dask", scheduler=self.backend.scheduler, workers=workers
+            )
+        name = self.backend if isinstance(self.backend, str) else type(self.backend).__name__
+        return provenance.Execution(backend=name, scheduler="", workers=self.workers)
+
     def with_seed(self, seed: int, samples: int | None = None) -> RunConfig:
         """The same configuration with another seed (and sample count)."""
         return replace(self, seed=seed, samples=self.samples if samples is None else samples)
+
 
 def available_memory() -> int:
     """Bytes of memory available to new allocations (MemAvailable on Linux)."""

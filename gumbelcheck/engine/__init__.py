@@ -9,7 +9,8 @@ are bit-identical for any number of workers. Memory is that of a few blocks, wha
 :mod:`~gumbelcheck.engine.blocks` holds the plan, the seeds and :func:`run_blocks`;
 :mod:`~gumbelcheck.engine.local` the backends of one machine (threads, and worker processes
 from a forkserver for long runs: numpy releases the GIL only inside its loops, and a block
-makes dozens of calls on small arrays).
+makes dozens of calls on small arrays); :mod:`~gumbelcheck.engine.dask` runs them on a Dask
+cluster (imported only when a run names a scheduler).
 """
 
 from gumbelcheck.engine.blocks import (

@@ -129,7 +129,9 @@ def run_blocks(
     backend : str or Backend
         ``"local"`` (default: threads, or worker processes once the run is long enough, see
         :class:`~gumbelcheck.engine.local.LocalBackend`), ``"threads"``, ``"processes"``, or
-        a :class:`Backend` object. Block 0 always runs in the caller; its time is passed on.
+        a :class:`Backend` object (a Dask cluster:
+        :class:`~gumbelcheck.engine.dask.DaskBackend`). Block 0 always runs in the caller;
+        its time is passed on.
     progress : callable, optional
         Called with the number of samples finished after each block, in block order.
 

@@ -185,6 +185,7 @@ def replay(
     directory: str | Path,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: SuiteProgress | None = None,
 ) -> ReplayResult:
     """Rerun the suite recorded in ``directory/manifest.json`` and compare every report.
@@ -214,7 +215,8 @@ def replay(
             )
         )
     recorded, now = _versions(manifest), _versions()
-    rerun = {e.name: e for e in run_suite(spec, workers=workers, progress=progress).entries}
+    suite = run_suite(spec, workers=workers, scheduler=scheduler, progress=progress)
+    rerun = {e.name: e for e in suite.entries}
     changed = ", ".join(
         f"{name} {recorded.get(name)} -> {now.get(name)}"
         for name in sorted(set(recorded) | set(now))

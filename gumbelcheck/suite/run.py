@@ -18,9 +18,9 @@ from gumbelcheck.stats import holm
 from gumbelcheck.suite.spec import CheckSpec, SuiteSpec
 
 #: Provenance that changes from run to run, or from machine to machine without changing a
-#: result (the kernel's version string); kept in the manifest, not in the check's CSV, so
-#: that a replay can reproduce every CSV byte for byte.
-VOLATILE = ("command", "created_utc", "platform")
+#: result (the kernel's version string, where the blocks ran); kept in the manifest, not in
+#: the check's CSV, so that a replay can reproduce every CSV byte for byte.
+VOLATILE = ("command", "created_utc", "platform", "backend", "scheduler", "workers")
 
 #: ``progress(check_name, total_samples, samples_done)`` after each block of a check.
 SuiteProgress = Callable[[str, int, int], None]
@@ -125,15 +125,24 @@ class SuiteResult:
 
 
 def prepare_suite(
-    spec: SuiteSpec, *, workers: int | str | None = None
+    spec: SuiteSpec, *, workers: int | str | None = None, scheduler: str | None = None
 ) -> tuple[Prepared[CheckResult], ...]:
-    """Validate every check of a suite before any runs; InputError names the check."""
+    """Validate every check of a suite before any runs; InputError names the check.
+
+    The checks run on ``scheduler``, else the ``GUMBELCHECK_SCHEDULER`` environment variable,
+    else the suite's own ``scheduler`` (see :func:`gumbelcheck.engine.dask.chosen_scheduler`).
+    """
+    from gumbelcheck.engine.dask import chosen_scheduler
+
+    scheduler = chosen_scheduler(scheduler, spec.scheduler)
     prepared = []
     for check in spec.checks:
         info = registry.get(check.check)
         params = dict(check.params)
         if workers is not None and "workers" in info.parameters():
             params["workers"] = workers
+        if scheduler is not None and "scheduler" in info.parameters():
+            params["scheduler"] = scheduler
         if "alpha" in info.parameters():
             # Every check's own verdict (its CSV) at the suite's level; a check may not set
             # its own (see parse_suite): the report and the suite must not disagree on it.
@@ -150,6 +159,7 @@ def run_suite(
     spec: SuiteSpec,
     *,
     workers: int | str | None = None,
+    scheduler: str | None = None,
     progress: SuiteProgress | None = None,
 ) -> SuiteResult:
     """Validate every check of a suite, run them in order, then apply Holm's correction.
@@ -160,6 +170,9 @@ def run_suite(
         The suite (see :func:`gumbelcheck.suite.spec.parse_suite`).
     workers : int, optional
         Workers for each check; results do not depend on it.
+    scheduler : str, optional
+        A Dask scheduler (``tcp://host:8786`` or ``local:N``) for every check, overriding the
+        environment's and the suite's; results do not depend on it.
     progress : callable, optional
         ``progress(check_name, total_samples, samples_done)`` after each block.
 
@@ -169,7 +182,7 @@ def run_suite(
         A check passes the suite when it has no hard failure and its Holm-adjusted p-value
         is at least the suite's alpha.
     """
-    prepared = prepare_suite(spec, workers=workers)
+    prepared = prepare_suite(spec, workers=workers, scheduler=scheduler)
     done = []
     for check, ready in zip(spec.checks, prepared, strict=True):
         started = time.perf_counter()

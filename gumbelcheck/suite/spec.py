@@ -1,7 +1,9 @@
-"""Suite TOML: an optional top-level ``alpha`` and one ``[[check]]`` table per check.
+"""Suite TOML: optional top-level ``alpha`` and ``scheduler``; a ``[[check]]`` table per check.
 
 ``alpha`` is the family-wise error rate, controlled across the checks with Holm's method
-(default 0.01). Each ``[[check]]`` has a ``name``, a ``check`` (a registered check, see
+(default 0.01). ``scheduler`` names a Dask scheduler (``tcp://host:8786`` or ``local:N``)
+to run every check on, unless --scheduler or ``GUMBELCHECK_SCHEDULER`` names another. Each
+``[[check]]`` has a ``name``, a ``check`` (a registered check, see
 :mod:`gumbelcheck.checks.registry`) and that check's keyword parameters. The embedded default
 suite, :data:`DEFAULT_SUITE` (``gumbelcheck suite --print-default``), is package data in the
 same format.
@@ -35,11 +37,13 @@ class CheckSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class SuiteSpec:
-    """A parsed suite: its family-wise alpha, its checks, and the TOML it came from."""
+    """A parsed suite: its family-wise alpha, its checks, the Dask scheduler it names (or
+    None), and the TOML it came from."""
 
     alpha: float
     checks: tuple[CheckSpec, ...]
     text: str
+    scheduler: str | None = None
 
 
 def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
@@ -49,9 +53,11 @@ def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _error(f"{source} is not valid TOML ({error}); fix the file") from None
-    unknown = sorted(set(data) - {"alpha", "check"})
+    unknown = sorted(set(data) - {"alpha", "scheduler", "check"})
     if unknown:
-        raise _error(f"{source}: unknown top-level keys {unknown}; use alpha and [[check]]")
+        raise _error(
+            f"{source}: unknown top-level keys {unknown}; use alpha, scheduler and [[check]]"
+        )
     tables = data.get("check")
     if not isinstance(tables, list) or not tables:
         raise _error(f"{source} has no [[check]] tables; add at least one")
@@ -59,6 +65,12 @@ def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
         alpha = parse_alpha(data.get("alpha", 0.01))
     except InputError as error:
         raise _error(f"{source}: {error}") from None
+    scheduler = data.get("scheduler")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise _error(
+            f'{source}: scheduler {scheduler!r} is not a string; write scheduler = "local:2" '
+            'or scheduler = "tcp://host:8786"'
+        )
     specs = []
     for position, table in enumerate(tables):
         params = dict(table)
@@ -86,7 +98,7 @@ def parse_suite(text: str, source: str = "suite") -> SuiteSpec:
     if duplicates:
         repeated = ", ".join(duplicates)
         raise _error(f"{source}: check names repeat ({repeated}); make them unique")
-    return SuiteSpec(alpha=alpha, checks=tuple(specs), text=text)
+    return SuiteSpec(alpha=alpha, checks=tuple(specs), text=text, scheduler=scheduler)
 
 
 #: A check's name: a plain file name of at most 100 characters.

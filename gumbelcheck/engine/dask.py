@@ -1,0 +1,330 @@
+"""The Dask backend: blocks on a dask.distributed cluster, with the bytes of a local run.
+
+A run is cut into tasks of consecutive blocks, each submitted under a key that names the run
+and its block range (``gumbelcheck-<run>-blocks-<start>-<stop>``): never Dask's default
+``pure=True`` key, which would merge Monte Carlo tasks that look alike. A worker returns the
+per-block results of its task, not their fold, and the caller folds them in block order as the
+tasks finish, holding the ones that finish early until their turn; at most a few tasks per
+worker thread are in flight or held, so memory stays that of a few tasks whatever N is. Block
+``b`` draws from :func:`~gumbelcheck.engine.blocks.block_generator` ``(seed, b)`` wherever it
+runs, so the result is bit-identical to a local run for any number of workers.
+
+The kernel travels once, as a task of its own that the block tasks depend on (Dask recomputes
+it, like any lost task, if the worker holding it dies). A worker killed mid-run costs only
+time: the scheduler runs its tasks again elsewhere. A scheduler that cannot be reached within
+:data:`CONNECT_SECONDS`, or that goes away mid-run, raises :class:`ClusterError` (exit 2 on
+the command line), never a hang. An interrupted run cancels its futures.
+
+Schedulers are named by their address (``tcp://host:8786``) or ``local:N``, a
+``LocalCluster`` of N single-threaded worker processes started for the run. One client per
+scheduler serves every run of a process (a suite's checks share it); :func:`close_all` closes
+them and the clusters they started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gumbelcheck.core.errors import InputError
+from gumbelcheck.engine.blocks import Kernel, Plan, run_block
+
+T = TypeVar("T")
+
+#: The environment variable that names a scheduler when --scheduler does not.
+ENV = "GUMBELCHECK_SCHEDULER"
+
+#: Seconds to reach a scheduler, or to reach it again after losing it, before giving up.
+CONNECT_SECONDS = 10.0
+
+#: Seconds of work a task aims at: long against Dask's millisecond per task, short enough
+#: that a lost worker's tasks are quickly run again.
+TASK_SECONDS = 0.2
+
+#: At most this many blocks per task, which bounds the partial results a task returns.
+MAX_TASK_BLOCKS = 64
+
+#: Tasks in flight or held for their turn, per worker thread.
+TASKS_PER_THREAD = 3
+
+#: The Dask configuration of a ``local:N`` cluster (for a cluster of one's own, see the
+#: README). Its workers keep glibc's malloc defaults, as the local engine's do: Dask's
+#: MALLOC_TRIM_THRESHOLD_ also turns off malloc's adaptive mmap threshold, so that every
+#: block's arrays would be mapped and faulted in afresh (about a tenth more CPU time). The
+#: scheduler sends tasks on to the workers before their threads are free (no round trip
+#: between two tasks), and no profiler thread samples the workers' stacks 100 times a second.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.scheduler.worker-saturation": math.inf,
+    "distributed.worker.profile.enabled": False,
+}
+
+_LOCAL = re.compile(r"local:([0-9]+)")
+_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
+
+
+class ClusterError(ConnectionError):
+    """The Dask scheduler could not be reached, or went away mid-run (one line, exit 2)."""
+
+
+def chosen_scheduler(scheduler: str | None, default: str | None = None) -> str | None:
+    """The scheduler a run uses: ``scheduler`` when given, else the environment's
+    :data:`ENV`, else ``default`` (a suite's ``scheduler`` key); None runs locally."""
+    for value in (scheduler, os.environ.get(ENV), default):
+        if value is not None and value.strip():
+            return value.strip()
+    return None
+
+
+def parse_scheduler(scheduler: str) -> str:
+    """``scheduler`` when it is ``local:N`` (N >= 1) or an address like ``tcp://host:8786``
+    (a scheme Dask knows, a host and a port in range); InputError otherwise, and when dask and
+    distributed are not installed."""
+    local = _LOCAL.fullmatch(scheduler)
+    bad = InputError(
+        f"`scheduler` {scheduler!r} is not a Dask scheduler; give its address like "
+        "tcp://10.0.0.5:8786, or local:N for a cluster of N workers on this machine"
+    )
+    if (local is None or int(local.group(1)) < 1) and not _ADDRESS.fullmatch(scheduler):
+        raise bad
+    try:
+        from distributed.comm import parse_address, registry
+        from distributed.comm.addressing import parse_host_port
+    except ImportError:
+        raise InputError(
+            f"`scheduler` {scheduler!r} needs dask and distributed; install them with "
+            "pip install 'gumbelcheck[dask]'"
+        ) from None
+    if local is None:
+        try:
+            scheme, location = parse_address(scheduler, strict=True)
+            if scheme not in registry.backends:
+                raise ValueError(scheme)
+            if scheme != "inproc" and not 0 < parse_host_port(location, 8786)[1] < 2**16:
+                raise ValueError(location)
+        except ValueError:
+            raise bad from None
+    return scheduler
+
+
+def local_workers(scheduler: str) -> int:
+    """The worker processes of ``local:N``: N, but never more than the cores this process may
+    use (as for --workers: more only add start-up and memory; results do not depend on it)."""
+    from gumbelcheck.engine.blocks import default_workers
+
+    local = _LOCAL.fullmatch(scheduler)
+    assert local is not None, f"not a local:N scheduler: {scheduler!r}"
+    return min(int(local.group(1)), default_workers())
+
+
+def backend(scheduler: str) -> DaskBackend:
+    """The backend of ``scheduler``, connected now: InputError when it is not a scheduler,
+    ClusterError when it cannot be reached."""
+    chosen = DaskBackend(parse_scheduler(scheduler))
+    chosen.client()
+    return chosen
+
+
+@dataclass(frozen=True)
+class DaskBackend:
+    """Blocks on the Dask cluster of ``scheduler`` (an address, or ``local:N``)."""
+
+    scheduler: str
+
+    def client(self) -> Any:
+        """This scheduler's client, connecting (or starting the local cluster) on first use."""
+        return connect(self.scheduler)
+
+    def workers(self) -> int:
+        """Workers the cluster has now."""
+        return len(self.client().scheduler_info(n_workers=-1)["workers"])
+
+    def results(
+        self, kernel: Kernel[T], plan: Plan, seed: int, blocks: range, per_block: float
+    ) -> Iterator[T]:
+        """The results of ``blocks``, in block order."""
+        if len(blocks) == 0:
+            return
+        from distributed import as_completed
+
+        client = self.client()
+        with self._lost():
+            threads = max(1, sum(client.nthreads().values()))
+            run = f"gumbelcheck-{uuid.uuid4().hex}"
+            shared = client.submit(_kernel, kernel, key=f"{run}-kernel")
+        window = TASKS_PER_THREAD * threads
+        outstanding: dict[str, tuple[int, Any]] = {}  # key -> first block, future: running
+        finished: dict[int, list[T]] = {}  # first block -> results held for their turn
+        pending = as_completed(loop=client.loop)
+        next_block, turn = blocks.start, blocks.start
+        size = _task_blocks(per_block)
+        try:
+            while turn < blocks.stop:
+                while next_block < blocks.stop and len(outstanding) + len(finished) < window:
+                    stop = min(blocks.stop, next_block + size)
+                    with self._lost():
+                        future = client.submit(
+                            _run_task, shared, plan, seed, next_block, stop,
+                            key=f"{run}-blocks-{next_block}-{stop}",
+                        )  # fmt: skip
+                    outstanding[future.key] = (next_block, future)
+                    pending.add(future)
+                    next_block = stop
+                while turn in finished:
+                    parts = finished.pop(turn)
+                    turn += len(parts)
+                    yield from parts
+                if turn >= blocks.stop or not outstanding:
+                    continue
+                future = next(pending)
+                seconds, parts = self._result(future)
+                finished[outstanding.pop(future.key)[0]] = parts
+                # Size the next tasks by the time this one took (results do not depend on it).
+                size = _task_blocks(seconds / len(parts))
+        finally:
+            if client.status == "running":
+                client.cancel([f for _, f in outstanding.values()] + [shared], force=True)
+
+    @contextlib.contextmanager
+    def _lost(self) -> Iterator[None]:
+        """Turn the client's errors of a scheduler gone away into one ClusterError."""
+        try:
+            yield
+        except (OSError, CancelledError, TimeoutError):
+            raise self._gone() from None
+
+    def _gone(self) -> ClusterError:
+        return ClusterError(
+            f"lost the Dask scheduler {self.scheduler} mid-run (no answer within "
+            f"{CONNECT_SECONDS:g} s); rerun when it is back"
+        )
+
+    def _result(self, future: Any) -> tuple[float, list[Any]]:
+        """A task's result; ClusterError when the scheduler went away or the task kept
+        killing workers (a kernel's own error is raised as it is)."""
+        from distributed import KilledWorker
+
+        try:
+            result: tuple[float, list[Any]] = future.result()
+        except CancelledError:
+            raise self._gone() from None
+        except KilledWorker:
+            raise ClusterError(
+                f"the Dask workers of {self.scheduler} died on every try of one task; check "
+                "their memory and logs"
+            ) from None
+        return result
+
+
+def _kernel(kernel: Kernel[T]) -> Kernel[T]:
+    """The task that holds the kernel on the workers (its tasks depend on it)."""
+    return kernel
+
+
+def _run_task(kernel: Kernel[T], plan: Plan, seed: int, start: int, stop: int) -> Any:
+    """Run blocks ``start`` to ``stop`` - 1 on a worker: the seconds taken and the results."""
+    started = time.perf_counter()
+    parts = [run_block(kernel, plan, seed, block) for block in range(start, stop)]
+    return time.perf_counter() - started, parts
+
+
+def _task_blocks(per_block: float) -> int:
+    """Blocks per task: about TASK_SECONDS of work, at most MAX_TASK_BLOCKS."""
+    return max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+
+
+_clients: dict[str, tuple[Any, Any]] = {}  # scheduler -> (client, the cluster started or None)
+_lock = threading.Lock()
+
+
+def connect(scheduler: str) -> Any:
+    """The client of ``scheduler`` (see :func:`parse_scheduler`), shared by every run of this
+    process; ClusterError when the scheduler cannot be reached within CONNECT_SECONDS."""
+    with _lock:
+        known = _clients.get(scheduler)
+        if known is not None and known[0] is not None and known[0].status == "running":
+            return known[0]
+        if known is not None:
+            _close(*_clients.pop(scheduler))
+        import dask
+        from distributed import Client, LocalCluster
+
+        local = _LOCAL.fullmatch(parse_scheduler(scheduler))
+        cluster = None
+        try:
+            if local is not None:
+                # A half-started cluster could not be closed.
+                with _signals_deferred(), dask.config.set(LOCAL_CLUSTER_CONFIG):
+                    cluster = LocalCluster(
+                        n_workers=local_workers(scheduler),
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=":0",  # a free port: never "8787 in use"
+                    )
+                    _clients[scheduler] = (None, cluster)
+            address = cluster.scheduler_address if cluster is not None else scheduler
+            client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError, RuntimeError) as error:
+            if cluster is not None:
+                _close(None, _clients.pop(scheduler)[1])
+            detail = " ".join(str(error).split())[:200]
+            if local is not None and cluster is None:
+                raise ClusterError(
+                    f"could not start the Dask cluster {scheduler} ({detail}); use fewer "
+                    "workers, or run without --scheduler"
+                ) from None
+            raise ClusterError(
+                f"cannot reach the Dask scheduler {scheduler} within {CONNECT_SECONDS:g} s "
+                f"({detail}); start it (dask scheduler) or fix --scheduler"
+            ) from None
+        _clients[scheduler] = (client, cluster)
+        return client
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM (main thread only) until the block is done, then deliver them
+    to the handlers they would have reached."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, lambda n, _: arrived.append(n)) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, handler)
+        for kind in arrived[:1]:
+            signal.raise_signal(kind)
+
+
+def close_all() -> None:
+    """Close every client this process opened and every local cluster it started."""
+    with _lock:
+        while _clients:
+            _close(*_clients.popitem()[1])
+
+
+def _close(client: Any, cluster: Any) -> None:
+    if client is not None:
+        with contextlib.suppress(Exception):  # a scheduler already gone: nothing to close
+            client.close(timeout=CONNECT_SECONDS)
+    if cluster is not None:
+        cluster.close(timeout=CONNECT_SECONDS)
+
+
+atexit.register(close_all)
