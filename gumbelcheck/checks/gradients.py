@@ -27,7 +27,10 @@ for the discrete gradient (one two-sided test per coordinate); Gumbel-Softmax is
 the relaxed gradient at each tau (per coordinate); Gumbel-Rao minus straight-through, paired
 on the same sample, has mean 0 (per coordinate) and E|ST - r|^2 - E|GR - r|^2 >= 0 (one-sided:
 Gumbel-Rao's total variance is no larger). The bias of Gumbel-Softmax, straight-through and
-Gumbel-Rao against the discrete gradient is reported with standard errors, not tested.
+Gumbel-Rao against the discrete gradient is reported with standard errors, not tested. Every
+gradient in the logits sums to 0 over its k coordinates, so the k tests of a mean are
+dependent (one is implied by the others); Holm's procedure is valid under any dependence, and
+a Hotelling test would need the singular covariance's pseudo-inverse.
 
 Validity. A z test needs its mean carried by many samples. Before sampling, :func:`prepare`
 refuses fewer than :data:`MIN_SAMPLES` samples and fewer than :data:`MIN_RARE_DRAWS` expected
@@ -36,10 +39,7 @@ of the perturbed logits (:func:`near_ties`): where fewer than :data:`MIN_NEAR_TI
 expected, its unbiasedness test is reported as not applicable, outside the Holm family (its
 bias and variance are still reported). The paired Gumbel-Rao tests need no such rule: their
 null mean is 0, which a sample without near-ties also shows, and the paired differences are
-nearly symmetric. Every
-gradient in the logits sums to 0 over its k coordinates, so the k tests of a mean are
-dependent (one is implied by the others); Holm's procedure is valid under any dependence, and
-a Hotelling test would need the singular covariance's pseudo-inverse.
+nearly symmetric.
 
 Standard errors. Every estimator's per-sample vector w = (ghat - r, |ghat - r|^2), r the
 exact discrete gradient, is summarized per block by its mean and co-moment matrix, merged in
@@ -106,8 +106,8 @@ ESTIMATORS = (
 CONTROLS = ("none", "score-sign", "tau-misplaced", "rao-noisy", "rao-unconditional")
 
 #: Scale of ``rao-noisy``'s noise: Gumbel-Rao + s (ST - GR) with s = +-NOISE_SCALE, a fair
-#: coin per sample: the mean is Gumbel-Rao's, and as ST and GR are given the sample z
-#: independent with the conditional variance V (V / draws), E|noisy - r|^2 - E|ST - r|^2 =
+#: coin per sample. Its mean is Gumbel-Rao's; given the sample z, ST and GR are independent
+#: with conditional variances V and V / draws, so E|noisy - r|^2 - E|ST - r|^2 =
 #: E[V] (NOISE_SCALE^2 (1 + 1 / draws) + 1 / draws - 1) > 0.
 NOISE_SCALE = 3.0
 
