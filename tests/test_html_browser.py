@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+from gumbelcheck.suite.spec import DEFAULT_SUITE, parse_suite
+
 Cli = Callable[..., Result]
 
 #: The flags of a quiet, offline, throwaway browser.
@@ -239,8 +241,9 @@ def test_a_passing_and_a_failing_suite_render_offline_in_chromium(cli: Cli, tmp_
     seen = _look(passing, tmp_path / "passing.png", tmp_path)
     assert seen["title"] == "gumbelcheck suite: PASS"
     assert seen["scripts"] == 0
-    assert len(seen["sections"]) == 6
-    assert seen["figures"] == 6, "every check of the default suite shows its figure"
+    checks = len(parse_suite(DEFAULT_SUITE).checks)
+    assert len(seen["sections"]) == checks
+    assert seen["figures"] == checks, "every check of the default suite shows its figure"
     assert seen["drawn"]
     assert set(seen["sections"]) <= set(seen["links"]), "the summary links every section"
     assert set(seen["verdicts"]) == {"PASS"}
