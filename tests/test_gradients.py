@@ -15,11 +15,14 @@ from scipy import stats
 from typer.testing import Result
 
 from gumbelcheck.checks.gradients import (
+    MIN_RARE_DRAWS,
     GradientKernel,
     Objective,
     annealing_schedule,
     discrete_gradient,
     gradients,
+    near_ties,
+    prepare,
 )
 from gumbelcheck.concrete import concrete_moments
 from gumbelcheck.core.errors import InputError
@@ -121,15 +124,74 @@ def test_correct_estimators_pass_with_bias_falling_and_variance_rising_as_tau_fa
 
 
 @pytest.mark.parametrize(
-    ("control", "estimator"), [("score-sign", "reinforce"), ("tau-misplaced", "gumbel-softmax")]
+    ("control", "test"),
+    [
+        ("score-sign", "reinforce unbiased"),
+        ("tau-misplaced", "gumbel-softmax unbiased"),
+        ("rao-noisy", "gumbel-rao total variance"),
+        ("rao-unconditional", "gumbel-rao mean"),
+    ],
 )
-def test_negative_controls_fail(control: str, estimator: str) -> None:
+def test_negative_controls_fail(control: str, test: str) -> None:
     result = gradients(PI, tau="0.2,1,5", samples=50_000, seed=2, control=control, workers=1)
     assert not result.passed
-    rejected = [(t.estimator, t.tau) for t in result.tests if t.rejected]
-    assert {e for e, _ in rejected} == {estimator}
+    rejected = [(t.name, t.tau) for t in result.tests if t.rejected]
+    assert rejected
+    assert all(name.startswith(test) for name, _ in rejected), rejected
     if control == "tau-misplaced":  # at tau = 1 the misplaced temperature changes nothing
         assert [tau for _, tau in rejected] == [0.2, 5.0]
+    elif control != "score-sign":  # the Gumbel-Rao controls fail at every temperature
+        assert [tau for _, tau in rejected] == [0.2, 1.0, 5.0]
+
+
+@pytest.mark.parametrize("pi", [(1e-6, 0.3, 0.7 - 1e-6), (1e-12, 0.3, 0.7 - 1e-12)])
+def test_too_few_draws_of_a_rare_category_are_refused_before_sampling(
+    pi: tuple[float, ...],
+) -> None:
+    # With no draw of category 1 expected, every z test was rejected (|z| ~ 1000; 1e12 for
+    # Gumbel-Softmax, whose y_1 underflows to 1e-120 with a standard error of 1e-58).
+    with pytest.raises(InputError, match=r"expected draws of the rarest outcome .* raise"):
+        prepare(pi, samples=50_000)
+    with pytest.raises(InputError, match="at least 1000"):
+        prepare(PI, samples=2)
+    enough = math.ceil(MIN_RARE_DRAWS / 1e-6)
+    assert prepare((1e-6, 0.3, 0.7 - 1e-6), samples=enough).samples == enough
+
+
+def test_near_the_rare_category_floor_correct_estimators_pass_and_a_wrong_one_fails() -> None:
+    pi = (1e-3, 0.3, 0.699)  # N p = 100 = MIN_RARE_DRAWS
+    options = {"tau": "1", "samples": 100_000, "seed": 3, "draws": 1, "workers": 1}
+    assert gradients(pi, **options).passed
+    wrong = gradients(pi, control="score-sign", **options)
+    assert [t.name for t in wrong.tests if t.rejected] == [
+        "reinforce unbiased for the discrete gradient"
+    ]
+
+
+def test_gumbel_softmax_at_a_tiny_temperature_is_not_applicable_rather_than_failed() -> None:
+    # tau = 1e-4, N = 5e4: 0.45 near-ties expected; the mean of the correct estimator rests
+    # on them and seed 5's z test gave |z| = 51. Its figures are still reported.
+    result = gradients(PI, tau="1e-4,0.5", samples=50_000, seed=5, draws=1, workers=1)
+    assert result.passed, result.summary().reason
+    low, high = (t for t in result.tests if t.estimator == "gumbel-softmax")
+    assert near_ties(PI, 50_000, 1e-4) == pytest.approx(0.45)
+    assert not low.applicable
+    assert not low.rejected
+    assert "near-ties" in low.note
+    assert low.statistic > 50  # what the z test would say
+    assert low.log10_pvalue < -100
+    assert math.isnan(low.holm_log10_pvalue)
+    assert math.isnan(low.mde)
+    assert high.applicable
+    assert high.note == ""
+    in_family = sum(t.hypotheses for t in result.tests if t.applicable)
+    assert result.summary().rule == f"holm({in_family} tests)"
+    assert in_family == 3 + 3 + 3 + 2 * (3 + 1)  # the tau = 1e-4 Gumbel-Rao tests count
+    assert math.isfinite(result.row("gumbel-softmax", 1e-4).trace_variance)
+    # The same temperature with the temperature misplaced still fails where it is tested.
+    wrong = gradients(PI, tau="1e-4,0.5", samples=50_000, seed=5, draws=1, workers=1,
+                      control="tau-misplaced")  # fmt: skip
+    assert [(t.estimator, t.tau) for t in wrong.tests if t.rejected] == [("gumbel-softmax", 0.5)]
 
 
 def test_results_do_not_depend_on_the_worker_count() -> None:
@@ -204,6 +266,13 @@ def test_the_command_writes_its_reports_and_refuses_bad_input(cli: Cli, tmp_path
         (("--objective", f"{tmp_path}/none.py:f"), "does not exist"),
     ]:
         bad = cli("gradients", "--pi", "0.1,0.2,0.7", *args)
+        assert bad.exit_code == 2, (args, bad.output)
+        assert message in bad.stderr, bad.stderr
+    for args, message in [
+        (("--pi", "1e-6,0.3,0.699999"), "expected draws of the rarest outcome"),
+        (("--pi", "0.1,0.2,0.7", "-n", "2"), "--samples 2 is too small"),
+    ]:
+        bad = cli("gradients", *args)
         assert bad.exit_code == 2, (args, bad.output)
         assert message in bad.stderr, bad.stderr
     zero = cli("gradients", "--pi", "0,0.5,0.5")

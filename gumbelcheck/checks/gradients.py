@@ -32,6 +32,15 @@ gradient in the logits sums to 0 over its k coordinates, so the k tests of a mea
 dependent (one is implied by the others); Holm's procedure is valid under any dependence, and
 a Hotelling test would need the singular covariance's pseudo-inverse.
 
+Validity. A z test needs its mean carried by many samples. Before sampling, :func:`prepare`
+refuses fewer than :data:`MIN_SAMPLES` samples and fewer than :data:`MIN_RARE_DRAWS` expected
+draws of the rarest outcome. At small tau the Gumbel-Softmax mean rests on the rare near-ties
+of the perturbed logits (:func:`near_ties`): where fewer than :data:`MIN_NEAR_TIES` are
+expected, its unbiasedness test is reported as not applicable, outside the Holm family (its
+bias and variance are still reported). The paired Gumbel-Rao tests need no such rule: their
+null mean is 0, which a sample without near-ties also shows, and the paired differences are
+nearly symmetric.
+
 Standard errors. Every estimator's per-sample vector w = (ghat - r, |ghat - r|^2), r the
 exact discrete gradient, is summarized per block by its mean and co-moment matrix, merged in
 block order with Chan's formula; the bias norm, cosine and total variance get delta-method
@@ -90,8 +99,17 @@ ESTIMATORS = (
 )
 
 #: Negative controls: a score function with its sign flipped, a Gumbel-Softmax computing
-#: softmax(theta / tau + g) (the temperature on the logits only).
-CONTROLS = ("none", "score-sign", "tau-misplaced")
+#: softmax(theta / tau + g) (the temperature on the logits only), Gumbel-Rao plus mean-zero
+#: noise (same mean, more variance than straight-through: the variance test must fail), and
+#: Gumbel-Rao averaged over unconditional Gumbel draws that ignore the sample (another mean:
+#: the paired-mean test must fail).
+CONTROLS = ("none", "score-sign", "tau-misplaced", "rao-noisy", "rao-unconditional")
+
+#: Scale of ``rao-noisy``'s noise: Gumbel-Rao + s (ST - GR) with s = +-NOISE_SCALE, a fair
+#: coin per sample. Its mean is Gumbel-Rao's; given the sample z, ST and GR are independent
+#: with conditional variances V and V / draws, so E|noisy - r|^2 - E|ST - r|^2 =
+#: E[V] (NOISE_SCALE^2 (1 + 1 / draws) + 1 / draws - 1) > 0.
+NOISE_SCALE = 3.0
 
 #: The default temperatures.
 DEFAULT_TAU = "0.1:10:5"
@@ -105,6 +123,31 @@ MAX_TAU_VALUES = 50
 #: The temperatures accepted: the quadrature is tested over this range, and beyond it the
 #: estimators' 1 / tau factors leave the useful range of float64.
 TAU_RANGE = (1e-4, 1e4)
+
+#: Fewest samples: every test is a z test on sample means and standard errors.
+MIN_SAMPLES = 1_000
+
+#: Fewest expected draws N min_i min(p_i, 1 - p_i) of the rarest outcome (category i drawn, or
+#: not drawn), checked before sampling. A coordinate's mean rests on those draws: with none
+#: drawn its sample mean is off by about sqrt(N) standard errors. Measured with
+#: ``bench/gradients_validity.py reinforce`` (pi = (p, 0.3, 0.7 - p), N = 2e4, 2e5 replicates),
+#: a correct REINFORCE's z test (Bonferroni over the coordinates) rejects at alpha = 0.01 on
+#: 37% of the replicates at N p = 1, 5.2% at 3, 3.1% at 10, 1.1% at 30, 0.94% at 100 and 0.91%
+#: at 300; deep in the tail (alpha / 41, the default family's Holm level) its rate is 2.9x
+#: the Bonferroni bound at 30, 1.4x at 100 (adding at most 0.06 percentage points to a family
+#: of 41) and 1.0x at 300.
+MIN_RARE_DRAWS = 100
+
+#: Fewest expected near-ties (:func:`near_ties`) for a Gumbel-Softmax test to count; below it
+#: the test is reported as not applicable. Measured with ``bench/gradients_validity.py
+#: gumbel-softmax`` (N = 2e4, 4000 replicates), the correct estimator's z test rejects at
+#: alpha = 0.01 on 1.5% of the replicates at 10 near-ties, 1.1% at 30 and 0.65% at 100 for
+#: pi = (0.1, 0.2, 0.7), 1.5%, 1.25% and 0.73% for pi = (0.01, 0.09, 0.9); at alpha / 41 on
+#: 4 and 1 of the 4000 at 100 (the Bonferroni bound: 2.9). In 200 seeds of the whole check
+#: (gumbelcheck.gradients) with 1 near-tie expected, the test rejected at alpha / k on 11%
+#: (pi = (0.1, 0.2, 0.7)) to 28% (ten categories of 0.1) of them. The paired Gumbel-Rao tests
+#: rejected at most 2 of 200 at any of 1 to 100 near-ties, for these and pi = (0.5, 0.5).
+MIN_NEAR_TIES = 100
 
 #: Numbers per block (samples x categories x (1 + draws)).
 BLOCK_NUMBERS = 2**18
@@ -266,6 +309,8 @@ class GradientKernel:
         z = np.zeros((k, n)).T
         z[rows, hard] = 1.0
         conditional = self._conditional(rng, hard, n)
+        if self.control == "rao-noisy":  # drawn last: the other estimators keep their noise
+            coin = np.where(rng.random(n) < 0.5, -NOISE_SCALE, NOISE_SCALE)
         values, w_hard = objective.value(z), objective.gradient(z)
         series = []
         score = z - p
@@ -283,6 +328,8 @@ class GradientKernel:
             for draw in conditional:
                 rao += _vjp(gumbel_softmax(draw, tau)[0], w_hard, tau)
             rao /= self.draws
+            if self.control == "rao-noisy":
+                rao += coin[:, None] * (st - rao)
             series.append(self._moments(st))
             series.append(self._moments(rao))
             u_st, u_rao = st - self.center, rao - self.center
@@ -301,6 +348,8 @@ class GradientKernel:
         argmax = ``hard``: top-down, x_D = -ln E_D (the max, Gumbel(0, 1) as sum p = 1) and
         x_i = -ln(E_D + E_i / p_i) (Gumbel(theta_i, 1) truncated below the max)."""
         k, p = self.dist.k, self.dist.p
+        if self.control == "rao-unconditional":  # the wrong law: ignores ``hard``
+            return [(self.dist.logp[:, None] + gumbel_rows(rng, k, n)).T for _ in range(self.draws)]
         e = open_uniform_rows(rng, self.draws * k, n).reshape(self.draws, k, n)
         np.log(e, out=e)
         np.negative(e, out=e)  # E ~ Exp(1), finite and > 0
@@ -392,6 +441,12 @@ class GradientTest:
         Holm rejects it at level alpha.
     hypotheses : int
         Coordinates (hypotheses) it contributes to the family.
+    applicable : bool
+        False when the z test's normal approximation cannot be trusted at this temperature
+        (too few near-ties, see :func:`near_ties`): the statistic and p are shown, but the
+        test is left out of the Holm family (Holm p and MDE NaN) and never rejected.
+    note : str
+        Why the test is not applicable (empty otherwise).
     """
 
     name: str
@@ -403,6 +458,8 @@ class GradientTest:
     mde: float
     rejected: bool
     hypotheses: int
+    applicable: bool = True
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -487,10 +544,11 @@ class GradientsResult(ResultReport):
 
     def summary(self) -> Summary:
         """The deciding test, the biases and the detectable effects."""
-        m = sum(t.hypotheses for t in self.tests)
-        decisive = min(self.tests, key=lambda t: (t.holm_log10_pvalue, t.log10_pvalue))
+        family = [t for t in self.tests if t.applicable]
+        m = sum(t.hypotheses for t in family)
+        decisive = min(family, key=lambda t: (t.holm_log10_pvalue, t.log10_pvalue))
         reinforce = self.row("reinforce")
-        gs_tests = [t for t in self.tests if t.estimator == "gumbel-softmax"]
+        gs_tests = [t for t in family if t.estimator == "gumbel-softmax"]
         gs_rows = [r for r in self.rows if r.estimator == "gumbel-softmax"]
         first, last = gs_rows[0], gs_rows[-1]
         score_test = next(t for t in self.tests if t.estimator == "reinforce")
@@ -503,8 +561,12 @@ class GradientsResult(ResultReport):
         mde = f"score-function bias >= {score_test.mde:.2g} per coordinate"
         if gs_tests:
             mde += f"; Gumbel-Softmax >= {max(t.mde for t in gs_tests):.2g}"
-        paired = [t.mde for t in self.tests if t.name.startswith("gumbel-rao mean")]
-        mde += f"; Gumbel-Rao - straight-through >= {max(paired):.2g}"
+        paired = [t.mde for t in family if t.name.startswith("gumbel-rao mean")]
+        if paired:
+            mde += f"; Gumbel-Rao - straight-through >= {max(paired):.2g}"
+        skipped = len(self.tests) - len(family)
+        if skipped:
+            mde += f"; {skipped} test(s) not applicable (too few near-ties)"
         return Summary(
             check=self.check,
             verdict=self.verdict,
@@ -667,18 +729,23 @@ def run(
     n = part.n
     scale = float(np.abs(center).max()) if k else 0.0
     rows: list[EstimatorRow] = []
-    # (name, estimator, tau, |z| per hypothesis, log10 p per hypothesis, se for the MDE,
-    # two-sided)
-    pending: list[tuple[str, str, float, NDArray[np.float64], NDArray[np.float64], float, bool]]
-    pending = []
+    pending: list[_Pending] = []
     for s, estimator in enumerate(ESTIMATORS[:2]):
         row = _row(estimator, math.nan, n, part.mean[s], part.comoment[s], center)
         rows.append(row)
         z, log_p = _z_log10_pvalues(np.asarray(row.mean) - center, np.asarray(row.se), scale)
         name = f"{estimator} unbiased for the discrete gradient"
-        pending.append((name, estimator, math.nan, z, log_p, max(row.se), True))
+        pending.append(_Pending(name, estimator, math.nan, z, log_p, max(row.se), True))
     for t, tau in enumerate(taus):
         tau = float(tau)
+        ties = near_ties(dist.p, n, tau)
+        note = ""
+        if ties < MIN_NEAR_TIES:
+            note = (
+                f"N min(tau, 1) min p(1 - p) = {ties:.3g} expected near-ties < {MIN_NEAR_TIES}: "
+                f"the mean rests on too few samples for a z test (N >= "
+                f"{math.ceil(n * MIN_NEAR_TIES / ties):,} would test it)"
+            )
         base = 2 + len(_PER_TAU) * t
         _, relaxed_gradient = relaxed[t]
         exact_bias = float(np.linalg.norm(relaxed_gradient - center))
@@ -699,42 +766,29 @@ def run(
                     np.asarray(row.mean) - relaxed_gradient, np.asarray(row.se), scale
                 )
                 name = f"gumbel-softmax unbiased for the relaxed gradient @ tau={tau:.3g}"
-                pending.append((name, estimator, tau, z, log_p, max(row.se), True))
+                pending.append(_Pending(name, estimator, tau, z, log_p, max(row.se), True, note))
         s = base + 3
         mean, cov = part.mean[s], part.comoment[s] / (n - 1)
         se = np.sqrt(np.diag(cov) / n)
         z, log_p = _z_log10_pvalues(mean[:k], se[:k], scale)
         name = f"gumbel-rao mean = straight-through mean (paired) @ tau={tau:.3g}"
-        pending.append((name, "gumbel-rao", tau, z, log_p, float(se[:k].max()), True))
+        pending.append(_Pending(name, "gumbel-rao", tau, z, log_p, float(se[:k].max()), True))
         # One-sided: E|ST - r|^2 - E|GR - r|^2 < 0 means Gumbel-Rao varies more.
         z_var = float(mean[k] / se[k]) if se[k] > 0 else (0.0 if mean[k] >= 0 else -math.inf)
         log_p_var = float(stats.norm.logcdf(z_var)) / math.log(10.0)
         name = f"gumbel-rao total variance <= straight-through @ tau={tau:.3g}"
         pending.append(
-            (name, "gumbel-rao", tau, np.array([z_var]), np.array([log_p_var]), se[k], False)
-        )
-    m = sum(item[3].size for item in pending)
-    adjusted = holm(np.concatenate([item[4] for item in pending]))
-    reject = math.log10(config.alpha)
-    two_sided = _z_quantile(config.alpha / (2 * m)) + _z_quantile(1 - TARGET_POWER)
-    one_sided = _z_quantile(config.alpha / m) + _z_quantile(1 - TARGET_POWER)
-    tests, at = [], 0
-    for name, estimator, tau, z, log_p, se_max, both in pending:
-        holm_log_p = float(adjusted[at : at + z.size].min())
-        at += z.size
-        tests.append(
-            GradientTest(
-                name=name,
-                estimator=estimator,
-                tau=tau,
-                statistic=float(z.max()) if both else float(z[0]),
-                log10_pvalue=float(np.nanmin(log_p)) if not np.isnan(log_p).all() else math.nan,
-                holm_log10_pvalue=holm_log_p,
-                mde=(two_sided if both else one_sided) * float(se_max),
-                rejected=holm_log_p < reject,
-                hypotheses=int(z.size),
+            _Pending(
+                name,
+                "gumbel-rao",
+                tau,
+                np.array([z_var]),
+                np.array([log_p_var]),
+                float(se[k]),
+                False,
             )
         )
+    tests = _holm_tests(pending, config.alpha)
     return GradientsResult(
         pi=tuple(float(v) for v in dist.p),
         objective=objective.name,
@@ -761,6 +815,66 @@ def run(
             execution=config.execution(),
         ),
     )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A test before Holm: |z| (or z, one-sided) and log10 p per hypothesis."""
+
+    name: str
+    estimator: str
+    tau: float
+    z: NDArray[np.float64]
+    log_p: NDArray[np.float64]
+    se_max: float  # the worst-measured coordinate's standard error, for the MDE
+    two_sided: bool
+    note: str = ""  # why it is not applicable; empty when it is
+
+
+def _holm_tests(pending: list[_Pending], alpha: float) -> list[GradientTest]:
+    """The tests, Holm-adjusted over the hypotheses of the applicable ones."""
+    family = [item for item in pending if not item.note]
+    m = sum(item.z.size for item in family)
+    adjusted = iter(holm(np.concatenate([item.log_p for item in family])))
+    reject = math.log10(alpha)
+    two_sided = _z_quantile(alpha / (2 * m)) + _z_quantile(1 - TARGET_POWER)
+    one_sided = _z_quantile(alpha / m) + _z_quantile(1 - TARGET_POWER)
+    tests = []
+    for item in pending:
+        holm_log_p = mde = math.nan
+        if not item.note:
+            holm_log_p = float(min(next(adjusted) for _ in range(item.z.size)))
+            mde = (two_sided if item.two_sided else one_sided) * item.se_max
+        log_p = float(np.nanmin(item.log_p)) if not np.isnan(item.log_p).all() else math.nan
+        tests.append(
+            GradientTest(
+                name=item.name,
+                estimator=item.estimator,
+                tau=item.tau,
+                statistic=float(item.z.max()) if item.two_sided else float(item.z[0]),
+                log10_pvalue=log_p,
+                holm_log10_pvalue=holm_log_p,
+                mde=mde,
+                rejected=holm_log_p < reject,
+                hypotheses=int(item.z.size),
+                applicable=not item.note,
+                note=item.note,
+            )
+        )
+    return tests
+
+
+def near_ties(p: NDArray[np.float64], samples: int, tau: float) -> float:
+    """N min(tau, 1) min_i p_i (1 - p_i): the expected number of samples whose two largest
+    perturbed logits theta_i + g_i lie within tau of each other, for the least likely pair.
+
+    Below tau = 1, every per-tau estimator's mean (Gumbel-Softmax's, straight-through's,
+    Gumbel-Rao's) is carried by such near-ties: away from them y is nearly one-hot and the
+    softmax Jacobian (diag(y) - y y^T) / tau nearly 0, at them of size 1 / tau. The gap between
+    category i's perturbed logit and the largest other one is logistic with density
+    p_i (1 - p_i) at 0, so a near-tie involving i has probability about tau p_i (1 - p_i).
+    """
+    return samples * min(tau, 1.0) * float(np.min(p * (1.0 - p)))
 
 
 def _default_block_size(k: int, draws: int) -> int:
@@ -890,7 +1004,8 @@ def gradients(
     draws : int
         Conditional Gumbel draws per sample of the Gumbel-Rao estimator.
     control : str
-        ``none``; ``score-sign`` or ``tau-misplaced`` to watch the check fail.
+        ``none``; ``score-sign``, ``tau-misplaced``, ``rao-noisy`` or ``rao-unconditional``
+        to watch the check fail (see :data:`CONTROLS`).
     samples, seed, alpha, block_size, workers, scheduler, progress
         As for :func:`gumbelcheck.sweep`; the result does not depend on the workers or the
         scheduler.
@@ -979,8 +1094,17 @@ def prepare(
         block_size=block_size,
         workers=workers,
         scheduler=scheduler,
-        min_samples=2,
+        min_samples=MIN_SAMPLES,
     )
+    rare = float(np.minimum(dist.p, 1.0 - dist.p).min())
+    if config.samples * rare < MIN_RARE_DRAWS:
+        raise InputError(
+            f"`samples` {config.samples:,} gives N min(p, 1 - p) = {config.samples * rare:.3g} "
+            f"expected draws of the rarest outcome (p = {rare:.3g}), fewer than "
+            f"{MIN_RARE_DRAWS}: the z tests need the means carried by many samples; raise "
+            f"`samples` to at least {math.ceil(MIN_RARE_DRAWS / rare):,} or merge the rare "
+            "categories"
+        )
     # The conditional draws (and their temporaries), and some 16 other n x k arrays.
     config.check_memory(8 * k * (2 * draw_count + 16), _default_block_size(k, draw_count))
     return Prepared(

@@ -77,7 +77,9 @@ def gradients(
         str,
         typer.Option(
             help="none, or a wrong estimator to watch the check fail: score-sign (REINFORCE "
-            "with its sign flipped), tau-misplaced (Gumbel-Softmax as softmax(theta / tau + g))."
+            "with its sign flipped), tau-misplaced (Gumbel-Softmax as softmax(theta / tau + g)), "
+            "rao-noisy (Gumbel-Rao plus mean-zero noise: more variance than straight-through), "
+            "rao-unconditional (Gumbel-Rao over draws that ignore the sample: another mean)."
         ),
     ] = "none",
     samples: Samples = "100K",

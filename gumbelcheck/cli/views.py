@@ -704,9 +704,12 @@ def gradients(result: GradientsResult) -> RenderableType:
             t.name,
             fmt_float(t.statistic, 4),
             fmt_p(10.0**t.log10_pvalue, t.log10_pvalue),
-            Text(fmt_p(10.0**t.holm_log10_pvalue, t.holm_log10_pvalue), style),
-            f"{t.mde:.2g}",
+            Text(fmt_p(10.0**t.holm_log10_pvalue, t.holm_log10_pvalue), style)
+            if t.applicable
+            else Text("n/a", "dim"),
+            f"{t.mde:.2g}" if t.applicable else "-",
         )
+    skipped = [t for t in result.tests if not t.applicable]
     target = ""
     if result.target is not None:
         target = " (" + ", ".join(f"{v:.3g}" for v in result.target) + ")"
@@ -741,7 +744,15 @@ def gradients(result: GradientsResult) -> RenderableType:
         "total-variance excess); the smallest p of each test, then Holm-adjusted",
     )
     fitted = Fitted(tests, ("MDE (power 0.9)", "statistic"))
-    parts += [rule, fitted, verdict_line(result.passed, s.reason)]
+    parts += [rule, fitted]
+    if skipped:
+        parts.append(
+            Text.assemble(
+                ("not applicable (n/a, not in the Holm family): ", "bold"),
+                "; ".join(f"tau={t.tau:.3g}: {t.note}" for t in skipped),
+            )
+        )
+    parts.append(verdict_line(result.passed, s.reason))
     return Group(*parts)
 
 
