@@ -145,7 +145,7 @@ def test_quadrature_laws_for_skewed_and_many_categories() -> None:
     assert inclusion.sum() == pytest.approx(2.0, rel=1e-14)
     many = np.random.default_rng(0).dirichlet(np.ones(1000))
     assert inclusion_probabilities(many, 10).sum() == pytest.approx(10.0, rel=1e-12)
-    assert order_pairs(np.array([0.1, 0.4, 0.0, 0.5]), 2) == ((3, 1), (3, 0), (1, 0))
+    assert order_pairs(np.array([0.1, 0.4, 0.0, 0.5])) == ((3, 1), (3, 0), (1, 0))
 
 
 def test_auto_law_is_full_while_the_tuples_can_be_enumerated() -> None:

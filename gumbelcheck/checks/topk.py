@@ -202,7 +202,7 @@ def ahead_probabilities(
     return np.minimum(out, 1.0)
 
 
-def order_pairs(p: NDArray[np.float64], m: int) -> tuple[tuple[int, int], ...]:
+def order_pairs(p: NDArray[np.float64]) -> tuple[tuple[int, int], ...]:
     """The pairs whose order the marginal test checks: every pair (heavier, lighter) of the
     :data:`PAIR_CATEGORIES` heaviest categories (ties broken by index)."""
     heaviest = [int(i) for i in np.argsort(-p, kind="stable")[:PAIR_CATEGORIES] if p[i] > 0]
@@ -216,6 +216,14 @@ def _valid_rows(top: NDArray[np.intp], dist: Categorical) -> NDArray[np.bool_]:
     ordered = np.sort(safe, axis=1)
     distinct = (np.diff(ordered, axis=1) != 0).all(axis=1)
     return inside & distinct & dist.support[safe].all(axis=1)
+
+
+def _codes(tuples: NDArray[np.intp], k: int) -> NDArray[np.int64]:
+    """Each row of ordered indices in 0..k as one number, its digits in base k + 1."""
+    codes = np.zeros(len(tuples), dtype=np.int64)
+    for column in tuples.T:
+        codes = codes * (k + 1) + column
+    return codes
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,10 +240,7 @@ class TopKernel:
         k, m = self.dist.k, self.m
         top = _draw(self, rng, n, start)
         top = np.where((top >= 0) & (top < k), top, k)  # outside: the extra digit k
-        codes = np.zeros(n, dtype=np.int64)
-        for j in range(m):
-            codes = codes * (k + 1) + top[:, j]
-        return np.bincount(codes, minlength=(k + 1) ** m).astype(np.int64)
+        return np.bincount(_codes(top, k), minlength=(k + 1) ** m).astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,10 +298,11 @@ def _gumbel_top(
 
 def _binomial_family(
     name: str, counts: NDArray[np.int64], n: int, probability: NDArray[np.float64]
-) -> tuple[TestResult, NDArray[np.float64]]:
+) -> tuple[TestResult, NDArray[np.float64], NDArray[np.float64]]:
     """Exact two-sided binomial tests of counts against n x probability, one per entry, and
     Holm across them: the family's p-value is the smallest Holm-adjusted one (its statistic
-    the largest |z|). Returns the family's test and the per-entry log10 p-values."""
+    the largest |z|). Returns the family's test, the per-entry log10 p-values and standardized
+    residuals z = (count - n q) / sqrt(n q (1 - q)) (0 where q is 0 or 1)."""
     log_p = np.array(
         [binomial_test(int(c), n, float(q))[1] for c, q in zip(counts, probability, strict=True)]
     )
@@ -310,7 +316,7 @@ def _binomial_family(
         pvalue=10.0**adjusted,
         log10_pvalue=adjusted,
     )
-    return test, log_p
+    return test, log_p, z
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -323,8 +329,9 @@ class MarginalLaws:
         First position against Categorical(pi) (the rules of ``maxtrick``).
     first_counts, inclusion_counts : tuple of int
         Per category: samples that start with it, samples that include it.
-    inclusion_log10_pvalue : tuple of float
-        Per category: exact binomial test of its inclusion count (NaN: weight 0).
+    inclusion_log10_pvalue, inclusion_residual : tuple of float
+        Per category: exact binomial test of its inclusion count, and its standardized
+        residual (NaN: weight 0).
     pairs : tuple of (int, int)
         The pairs (i, j) whose order is tested.
     ahead, ahead_counts, ahead_log10_pvalue : tuple
@@ -339,6 +346,7 @@ class MarginalLaws:
     first_counts: tuple[int, ...]
     inclusion_counts: tuple[int, ...]
     inclusion_log10_pvalue: tuple[float, ...]
+    inclusion_residual: tuple[float, ...]
     pairs: tuple[tuple[int, int], ...]
     ahead: tuple[float, ...]
     ahead_counts: tuple[int, ...]
@@ -350,27 +358,28 @@ class MarginalLaws:
 def marginal_laws(
     dist: Categorical,
     m: int,
+    pairs: tuple[tuple[int, int], ...],
     table: NDArray[np.int64],
     inclusion: NDArray[np.float64],
     *,
     alpha: float,
     seed: int,
 ) -> MarginalLaws:
-    """Test the folded :class:`MarginalKernel` vector against the exact marginal laws."""
+    """Test the folded :class:`MarginalKernel` vector (whose order counts are of ``pairs``)
+    against the exact marginal laws."""
     k = dist.k
-    pairs = order_pairs(dist.p, m)
     first, included = table[:k], table[k : 2 * k]
     ahead_counts = table[2 * k : 2 * k + len(pairs)]
     valid = int(first.sum())
     first_gof = categorical_gof(first, dist.p, alpha=alpha, seed=seed)
     support = np.flatnonzero(dist.support)
-    inclusion_test, log_p = _binomial_family(
+    inclusion_test, log_p, z = _binomial_family(
         "inclusion", included[support], valid, inclusion[support]
     )
-    inclusion_log_p = np.full(k, np.nan)
-    inclusion_log_p[support] = log_p
+    inclusion_log_p, inclusion_z = np.full(k, np.nan), np.full(k, np.nan)
+    inclusion_log_p[support], inclusion_z[support] = log_p, z
     ahead = ahead_probabilities(dist.p, m, pairs)
-    pair_test, pair_log_p = _binomial_family("pairwise order", ahead_counts, valid, ahead)
+    pair_test, pair_log_p, _ = _binomial_family("pairwise order", ahead_counts, valid, ahead)
     tests = (
         TestResult(
             name=f"first position: {first_gof.test}",
@@ -387,6 +396,7 @@ def marginal_laws(
         first_counts=tuple(int(c) for c in first),
         inclusion_counts=tuple(int(c) for c in included),
         inclusion_log10_pvalue=tuple(float(x) for x in inclusion_log_p),
+        inclusion_residual=tuple(float(x) for x in inclusion_z),
         pairs=pairs,
         ahead=tuple(float(x) for x in ahead),
         ahead_counts=tuple(int(c) for c in ahead_counts),
@@ -466,6 +476,7 @@ class TopKResult(ResultReport):
                 "inclusion": self.inclusion,
                 "inclusion_observed": self.observed_inclusion,
                 "inclusion_log10_pvalue": self.marginals.inclusion_log10_pvalue,
+                "inclusion_residual": self.marginals.inclusion_residual,
             }
         )
 
@@ -704,7 +715,8 @@ def run(
     if law == "full":
         kernel: TopKernel | MarginalKernel = TopKernel(dist, m, noise, user)
     else:
-        kernel = MarginalKernel(dist, m, noise, user, order_pairs(dist.p, m))
+        pairs = order_pairs(dist.p)
+        kernel = MarginalKernel(dist, m, noise, user, pairs)
     table = engine.run_blocks(
         engine.Plan(samples=config.samples, block_size=block),
         config.seed,
@@ -720,10 +732,7 @@ def run(
     if law == "full":
         positive = np.flatnonzero(dist.support)
         tuples = np.array(list(itertools.permutations(positive, m)), dtype=np.intp).reshape(-1, m)
-        codes = np.zeros(len(tuples), dtype=np.int64)
-        for j in range(m):
-            codes = codes * (k + 1) + tuples[:, j]
-        counts = table[codes]
+        counts = table[_codes(tuples, k)]
         expected = plackett_luce(dist.p, tuples)
         invalid = int(config.samples - counts.sum())
         gof = categorical_gof(
@@ -737,7 +746,9 @@ def run(
         observed = included / config.samples
     else:
         inclusion = inclusion_probabilities(dist.p, m)
-        laws = marginal_laws(dist, m, table, inclusion, alpha=config.alpha, seed=config.seed)
+        laws = marginal_laws(
+            dist, m, pairs, table, inclusion, alpha=config.alpha, seed=config.seed
+        )
         invalid = int(table[-1])
         observed = np.asarray(laws.inclusion_counts) / config.samples
     return TopKResult(

@@ -232,12 +232,8 @@ def topk(result: TopKResult) -> Figure:
         title = f"topk (m = {result.m}): residual per ordered tuple, {result.verdict}"
         return _residuals(result.gof, labels, title, "ordered tuple")
     assert result.marginals is not None
-    n = sum(result.marginals.first_counts)
-    q = np.asarray(result.inclusion)
-    spread = np.sqrt(n * q * (1.0 - q))
-    counts = np.asarray(result.marginals.inclusion_counts, dtype=float)
-    residual = np.divide(counts - n * q, spread, out=np.full(q.size, np.nan), where=spread > 0)
-    labels = [str(i) for i in range(q.size)]
+    residual = result.marginals.inclusion_residual
+    labels = [str(i) for i in range(len(residual))]
     title = f"topk (m = {result.m}): inclusion residual per category, {result.verdict}"
     return _residuals((residual, result.alpha), labels, title, "category")
 
