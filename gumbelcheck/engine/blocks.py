@@ -99,6 +99,21 @@ def run_block(kernel: Kernel[T], plan: Plan, seed: int, block: int) -> T:
     return kernel(block_generator(seed, block), plan.size(block), block * plan.block_size)
 
 
+def run_range(
+    kernel: Kernel[T], plan: Plan, seed: int, start: int, stop: int
+) -> tuple[float, list[T]]:
+    """Blocks ``start`` to ``stop`` - 1 (a worker's task): the seconds taken and the results."""
+    started = time.perf_counter()
+    parts = [run_block(kernel, plan, seed, block) for block in range(start, stop)]
+    return time.perf_counter() - started, parts
+
+
+def task_blocks(per_block: float, seconds: float, most: int) -> int:
+    """Blocks per task: about ``seconds`` of work at ``per_block`` seconds a block, at most
+    ``most`` blocks, at least one."""
+    return max(1, min(most, int(seconds / max(per_block, 1e-9))))
+
+
 def run_blocks(
     plan: Plan,
     seed: int,

@@ -30,7 +30,6 @@ import os
 import re
 import signal
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.engine.blocks import Kernel, Plan, run_block
+from gumbelcheck.engine.blocks import Kernel, Plan, run_range, task_blocks
 
 T = TypeVar("T")
 
@@ -183,7 +182,7 @@ class DaskBackend:
                     stop = min(blocks.stop, next_block + size)
                     with self._lost():
                         future = client.submit(
-                            _run_task, shared, plan, seed, next_block, stop,
+                            run_range, shared, plan, seed, next_block, stop,
                             key=f"{run}-blocks-{next_block}-{stop}",
                         )  # fmt: skip
                     outstanding[future.key] = (next_block, future)
@@ -240,16 +239,9 @@ def _kernel(kernel: Kernel[T]) -> Kernel[T]:
     return kernel
 
 
-def _run_task(kernel: Kernel[T], plan: Plan, seed: int, start: int, stop: int) -> Any:
-    """Run blocks ``start`` to ``stop`` - 1 on a worker: the seconds taken and the results."""
-    started = time.perf_counter()
-    parts = [run_block(kernel, plan, seed, block) for block in range(start, stop)]
-    return time.perf_counter() - started, parts
-
-
 def _task_blocks(per_block: float) -> int:
     """Blocks per task: about TASK_SECONDS of work, at most MAX_TASK_BLOCKS."""
-    return max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+    return task_blocks(per_block, TASK_SECONDS, MAX_TASK_BLOCKS)
 
 
 _clients: dict[str, tuple[Any, Any]] = {}  # scheduler -> (client, the cluster started or None)

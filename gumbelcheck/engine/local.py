@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gumbelcheck.engine.blocks import Backend, Kernel, Plan, run_block
+from gumbelcheck.engine.blocks import Backend, Kernel, Plan, run_block, run_range, task_blocks
 
 T = TypeVar("T")
 
@@ -246,7 +246,7 @@ def _pickled(kernel: Kernel[Any]) -> bytes | None:
 
 def _task_blocks(per_block: float) -> int:
     """Blocks per process task: about TASK_SECONDS of work, at most MAX_TASK_BLOCKS."""
-    return max(1, min(MAX_TASK_BLOCKS, int(TASK_SECONDS / max(per_block, 1e-9))))
+    return task_blocks(per_block, TASK_SECONDS, MAX_TASK_BLOCKS)
 
 
 #: Yielded by ProcessBackend._run when the workers could not unpickle the kernel.
@@ -315,6 +315,4 @@ def _run_in_worker(start: int, stop: int) -> tuple[float, list[Any] | None]:
     kernel, plan, seed = _worker
     if kernel is None:
         return 0.0, None
-    started = time.perf_counter()
-    parts = [run_block(kernel, plan, seed, b) for b in range(start, stop)]
-    return time.perf_counter() - started, parts
+    return run_range(kernel, plan, seed, start, stop)
