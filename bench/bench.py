@@ -21,7 +21,7 @@ Usage::
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
     python bench/bench.py --only user-sampler   # the --sampler rows alone (about two minutes)
-    python bench/bench.py --only dask   # the Dask row alone, N = 1e9 (about three minutes)
+    python bench/bench.py --only dask   # the Dask row alone, N = 1e9 (about 2.5 minutes)
 
 Nothing here asserts a timing; the table reports ratios and the targets they are meant to meet.
 """
@@ -195,12 +195,13 @@ def dask_rows(scale: int) -> list[Row]:
     worker processes started by the run, its start-up included), against the local engine
     on 2 workers: the same maxtrick run, k = 10, N = 1e9, the same report bytes.
 
-    Two alternating rounds (each run takes a while), best of each.
+    Three alternating rounds (each run takes a while), best of each: the speed of this
+    shared machine drifts by a tenth within minutes.
     """
     n, k = 1_000_000_000 // scale, 10
     local = maxtrick_command(k, n, 2)
     (local_seconds, _), (dask_seconds, rss) = timed(
-        local, [*local, "--scheduler", "local:2"], repeat=2
+        local, [*local, "--scheduler", "local:2"], repeat=3
     )
     return [
         Row(

@@ -180,10 +180,13 @@ def _session(sid: int) -> dict[int, int]:
     return found
 
 
-def _start_long_run(check: str, report: Path, *extra: str) -> subprocess.Popen[str]:
-    """``gumbelcheck CHECK -n 1e13 --workers 2 EXTRA`` in a session of its own, once its
-    worker processes (the grandchildren: workers are forked by the forkserver; with
-    ``--scheduler local:2``, the children a LocalCluster spawns) are sampling."""
+def _start_long_run(
+    check: str, report: Path, *extra: str, workers: int = 2, settle: float = 0.3
+) -> subprocess.Popen[str]:
+    """``gumbelcheck CHECK -n 1e13 --workers 2 EXTRA`` in a session of its own, ``settle``
+    seconds after ``workers`` of its worker processes (the grandchildren: workers are forked
+    by the forkserver; with ``--scheduler local:2``, the children a LocalCluster spawns)
+    appeared."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "gumbelcheck", check, "--pi", "0.1,0.2,0.7"]
     command += ["-n", "1e13", "--seed", "1", "--workers", "2", "--csv", str(report), *extra]
@@ -195,19 +198,20 @@ def _start_long_run(check: str, report: Path, *extra: str) -> subprocess.Popen[s
         text=True,
         start_new_session=True,
     )
+    workers_wanted = workers
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         session = _session(proc.pid)
         workers = [p for p, parent in session.items() if parent not in (proc.pid, 1)]
         if "--scheduler" in extra:  # and multiprocessing's resource tracker
             workers = [p for p, parent in session.items() if parent == proc.pid][1:]
-        if len(workers) >= 2:
+        if len(workers) >= workers_wanted:
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     else:
         proc.kill()
         pytest.fail("the worker processes never started")
-    time.sleep(0.3)
+    time.sleep(settle)
     return proc
 
 
@@ -234,12 +238,18 @@ def test_killing_a_run_leaves_no_process_behind(signum: int, tmp_path: Path) -> 
     _assert_nothing_left(proc.pid)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("starting", [False, True], ids=["sampling", "starting"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_stopping_a_run_on_a_local_dask_cluster_leaves_no_process_behind(
-    signum: int, tmp_path: Path
+    signum: int, starting: bool, tmp_path: Path
 ) -> None:
+    # While local:2 starts (in a thread of its own: the caller samples meanwhile), or once
+    # its workers sample.
     pytest.importorskip("distributed")  # in the test extra: CI runs this
-    proc = _start_long_run("maxtrick", tmp_path / "report.csv", "--scheduler", "local:2")
+    wait = {"workers": 1, "settle": 0.0} if starting else {}
+    proc = _start_long_run(
+        "maxtrick", tmp_path / "report.csv", "--scheduler", "local:2", **wait
+    )
     stopped = time.monotonic()
     os.kill(proc.pid, signum)
     _, stderr = proc.communicate(timeout=20)

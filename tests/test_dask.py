@@ -45,6 +45,11 @@ def _starts(rng: np.random.Generator, n: int, start: int) -> list[int]:
     return [start]
 
 
+def _worker_of_block(rng: np.random.Generator, n: int, start: int) -> str:
+    time.sleep(0.05)  # the whole first window is placed while the first task runs
+    return str(distributed.get_worker().address)
+
+
 def _fails_at_block_7(rng: np.random.Generator, n: int, start: int) -> int:
     if start == 7 * n:
         raise ZeroDivisionError("block 7")
@@ -105,6 +110,64 @@ def test_tasks_are_named_by_block_range_and_bounded_in_flight(
     keys.clear()
     list(backend.results(_starts, plan, 3, range(1, 50), 0.0))
     assert not keys[0].startswith(run), "a second run is never merged with the first"
+
+
+@pytest.mark.usefixtures("small_tasks")
+def test_every_run_spreads_its_first_tasks_over_every_worker(in_process: str) -> None:
+    # The scheduler puts a task where its dependencies are: a kernel held by one worker drew
+    # the whole first window of tasks to that worker, and the other idled until work stealing.
+    backend = dask_backend.backend(in_process)
+    plan = engine.Plan(samples=13, block_size=1)
+    window = dask_backend.TASKS_PER_THREAD * 2
+    for _ in range(2):  # each run has a kernel of its own
+        workers = list(backend.results(_worker_of_block, plan, 3, range(1, 13), 0.0))
+        assert len(set(workers[:window])) == 2, workers
+
+
+def test_tasks_shrink_towards_the_end_and_are_capped_by_the_bytes_of_their_results(
+    in_process: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    most = dask_backend.MAX_TASK_BLOCKS
+    cap = dask_backend.MAX_TASK_BYTES
+    # 2 MiB a block (and the list's own few bytes, as dask.sizeof counts them).
+    fit = dask_backend._most_blocks([np.zeros(2**18)] * 3)
+    assert fit * 2**21 <= cap < (fit + 2) * 2**21
+    assert dask_backend._most_blocks([np.zeros(2**22)]) == 1  # 32 MiB: one block a task
+    assert dask_backend._most_blocks([np.zeros(1)] * 5) == most
+    backend = dask_backend.backend(in_process)
+    keys: list[str] = []
+    submit = distributed.Client.submit
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
+        keys.append(kwargs["key"])
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "submit", recording)
+    monkeypatch.setattr(dask_backend, "TAIL_SECONDS", 0.0)  # these blocks take microseconds
+    plan = engine.Plan(samples=10_001, block_size=1)
+    assert len(list(backend.results(_starts, plan, 3, range(1, 10_001), 0.0))) == 10_000
+    ranges = [tuple(map(int, key.rsplit("-", 2)[1:])) for key in keys[1:]]
+    assert ranges[0] == (1, 1 + dask_backend.FIRST_TASK_BLOCKS)
+    assert max(stop - start for start, stop in ranges) == most
+    # Never more than a quarter of the blocks left per worker (2 workers), down to one block.
+    assert all(stop - start <= -(-(10_001 - start) // 4) for start, stop in ranges)
+    assert ranges[-1] == (10_000, 10_001)
+
+
+def test_the_readme_configuration_file_is_the_configuration_of_local_n() -> None:
+    import yaml
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    text = readme.split("gumbelcheck.yaml`:\n\n```yaml\n", 1)[1].split("```", 1)[0]
+
+    def flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            name = f"{prefix}{key}"
+            out |= flat(value, name + ".") if isinstance(value, dict) else {name: value}
+        return out
+
+    assert flat(yaml.safe_load(text)) == dask_backend.LOCAL_CLUSTER_CONFIG
 
 
 def test_a_failing_block_raises_in_the_caller(in_process: str) -> None:
@@ -214,6 +277,23 @@ def test_an_unreachable_scheduler_is_one_line_with_exit_code_2_soon(
     assert len(lines) == 1
     assert lines[0].startswith(f"gumbelcheck: error: cannot reach the Dask scheduler {address}")
     assert result.stdout == ""
+
+
+def test_a_local_cluster_that_cannot_start_is_one_line_with_exit_code_2(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # local:N starts in the background while the caller samples: the failure comes mid-run.
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("no free port")
+
+    monkeypatch.setattr(distributed, "LocalCluster", refuse)
+    result = cli("maxtrick", "--pi", PI, "-n", "1e6", "-q", "--scheduler", "local:2")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "gumbelcheck: error: could not start the Dask cluster local:2 (no free port); use "
+        "fewer workers, or run without --scheduler"
+    ]
+    assert dask_backend._starting == {}, "closing forgets the failed start"
 
 
 # A real cluster: `dask scheduler` and two `dask worker` processes on 127.0.0.1.

@@ -10,21 +10,27 @@ worker thread are in flight or held, so memory stays that of a few tasks whateve
 runs, so the result is bit-identical to a local run for any number of workers.
 
 The kernel travels once, as a task of its own that the block tasks depend on (Dask recomputes
-it, like any lost task, if the worker holding it dies). A worker killed mid-run costs only
-time: the scheduler runs its tasks again elsewhere. A scheduler that cannot be reached within
-:data:`CONNECT_SECONDS`, or that goes away mid-run, raises :class:`ClusterError` (exit 2 on
-the command line), never a hang. An interrupted run cancels its futures.
+it, like any lost task, if the worker holding it dies), copied to every worker before the
+first block task is placed: the scheduler puts a task where its dependencies are, and a kernel
+held by one worker would draw every task to it until work stealing spread them (measured on 2
+workers: the second worker idled most of a second at the start of every run). A worker
+killed mid-run costs only time: the scheduler runs its tasks again elsewhere. A scheduler that
+cannot be reached within :data:`CONNECT_SECONDS`, or that goes away mid-run, raises
+:class:`ClusterError` (exit 2 on the command line), never a hang. An interrupted run cancels
+its futures.
 
 Schedulers are named by their address (``tcp://host:8786``) or ``local:N``, a
-``LocalCluster`` of N single-threaded worker processes started for the run. One client per
-scheduler serves every run of a process (a suite's checks share it); :func:`close_all` closes
-them and the clusters they started.
+``LocalCluster`` of N single-threaded worker processes started for the run, in a thread of
+its own while the caller runs the first blocks (the workers import Dask for about a second).
+One client per scheduler serves every run of a process (a suite's checks share it);
+:func:`close_all` closes them and the clusters they started.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import math
 import os
 import re
@@ -32,12 +38,12 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.engine.blocks import Kernel, Plan, run_range, task_blocks
+from gumbelcheck.engine.blocks import Kernel, Plan, run_block, run_range, task_blocks
 
 T = TypeVar("T")
 
@@ -47,12 +53,24 @@ ENV = "GUMBELCHECK_SCHEDULER"
 #: Seconds to reach a scheduler, or to reach it again after losing it, before giving up.
 CONNECT_SECONDS = 10.0
 
-#: Seconds of work a task aims at: long against Dask's millisecond per task, short enough
-#: that a lost worker's tasks are quickly run again.
-TASK_SECONDS = 0.2
+#: Seconds of work a task aims at. Each task costs about 10 ms of CPU time in the scheduler,
+#: the client and the worker together (measured on 2 cores: 5 ms in the caller, which hosts
+#: the scheduler of ``local:N``, 4 ms in the worker), 5 % of a 0.2 s task and half a percent
+#: of a 2 s one; a lost worker's tasks are still quickly run again, and the tasks shrink
+#: towards the end of a run so that the workers finish together.
+TASK_SECONDS = 2.0
 
-#: At most this many blocks per task, which bounds the partial results a task returns.
-MAX_TASK_BLOCKS = 64
+#: Seconds of work of the shortest task towards the end of a run: shorter ones would cost
+#: more than the imbalance they save.
+TAIL_SECONDS = 0.05
+
+#: Blocks per task until the first task's results show how large a block's result is.
+FIRST_TASK_BLOCKS = 64
+
+#: At most this many blocks per task, and at most MAX_TASK_BYTES of their results (as
+#: dask.sizeof counts them), which bounds the partial results in flight or held.
+MAX_TASK_BLOCKS = 1024
+MAX_TASK_BYTES = 16 * 2**20
 
 #: Tasks in flight or held for their turn, per worker thread.
 TASKS_PER_THREAD = 3
@@ -67,10 +85,13 @@ TASKS_PER_THREAD = 3
 #: system monitors) run once a second or less: on a machine with as many workers as cores,
 #: each wake-up takes the GIL and the core from a block. Measured on 2 cores, N = 3e8, k = 10,
 #: three alternating pairs: 14.7 to 15.2 CPU seconds against 15.5 to 16.1 without (wall times
-#: overlapped); turning work stealing off instead doubled the time.
+#: overlapped); turning work stealing off instead doubled the time. The active memory manager
+#: is off: its ReduceReplicas policy drops the kernel's copies from workers that have no task
+#: of the run at that moment, and the results a run holds are too small to need managing.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.scheduler.worker-saturation": math.inf,
+    "distributed.scheduler.active-memory-manager.start": False,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.memory.monitor-interval": "1s",
@@ -105,15 +126,20 @@ def parse_scheduler(scheduler: str) -> str:
     )
     if (local is None or int(local.group(1)) < 1) and not _ADDRESS.fullmatch(scheduler):
         raise bad
-    try:
-        from distributed.comm import parse_address, registry
-        from distributed.comm.addressing import parse_host_port
-    except ImportError:
-        raise InputError(
-            f"`scheduler` {scheduler!r} needs dask and distributed; install them with "
-            "pip install 'gumbelcheck[dask]'"
-        ) from None
-    if local is None:
+    missing = InputError(
+        f"`scheduler` {scheduler!r} needs dask and distributed; install them with "
+        "pip install 'gumbelcheck[dask]'"
+    )
+    if local is not None:
+        # Found, not imported: local:N imports them while its cluster starts in the background.
+        if not all(importlib.util.find_spec(name) for name in ("dask", "distributed")):
+            raise missing
+    else:
+        try:
+            from distributed.comm import parse_address, registry
+            from distributed.comm.addressing import parse_host_port
+        except ImportError:
+            raise missing from None
         try:
             scheme, location = parse_address(scheduler, strict=True)
             if scheme not in registry.backends:
@@ -136,10 +162,14 @@ def local_workers(scheduler: str) -> int:
 
 
 def backend(scheduler: str) -> DaskBackend:
-    """The backend of ``scheduler``, connected now: InputError when it is not a scheduler,
-    ClusterError when it cannot be reached."""
+    """The backend of ``scheduler``: InputError when it is not a scheduler. An address is
+    reached now, before any sampling (ClusterError when it cannot be); ``local:N`` starts its
+    cluster in the background, and the caller runs blocks until it is up."""
     chosen = DaskBackend(parse_scheduler(scheduler))
-    chosen.client()
+    if _LOCAL.fullmatch(chosen.scheduler):
+        start(chosen.scheduler)
+    else:
+        chosen.client()
     return chosen
 
 
@@ -150,7 +180,11 @@ class DaskBackend:
     scheduler: str
 
     def client(self) -> Any:
-        """This scheduler's client, connecting (or starting the local cluster) on first use."""
+        """This scheduler's client, connecting (or starting the local cluster) on first use,
+        or waiting for the start begun by :func:`start`."""
+        starting = _starting.get(self.scheduler)
+        if starting is not None:
+            starting.result()  # ClusterError when the cluster could not start
         return connect(self.scheduler)
 
     def workers(self) -> int:
@@ -161,6 +195,12 @@ class DaskBackend:
         self, kernel: Kernel[T], plan: Plan, seed: int, blocks: range, per_block: float
     ) -> Iterator[T]:
         """The results of ``blocks``, in block order."""
+        # While local:N starts (its workers import Dask, a few tenths of a second), the caller
+        # runs the next blocks itself; results do not depend on where a block runs.
+        starting = _starting.get(self.scheduler)
+        while starting is not None and not starting.done() and len(blocks) > 0:
+            yield run_block(kernel, plan, seed, blocks.start)
+            blocks = blocks[1:]
         if len(blocks) == 0:
             return
         from distributed import as_completed
@@ -170,15 +210,22 @@ class DaskBackend:
             threads = max(1, sum(client.nthreads().values()))
             run = f"gumbelcheck-{uuid.uuid4().hex}"
             shared = client.submit(_kernel, kernel, key=f"{run}-kernel")
+            client.replicate([shared])
         window = TASKS_PER_THREAD * threads
         outstanding: dict[str, tuple[int, Any]] = {}  # key -> first block, future: running
         finished: dict[int, list[T]] = {}  # first block -> results held for their turn
         pending = as_completed(loop=client.loop)
         next_block, turn = blocks.start, blocks.start
-        size = _task_blocks(per_block)
+        most, pace = min(FIRST_TASK_BLOCKS, MAX_TASK_BLOCKS), per_block
         try:
             while turn < blocks.stop:
                 while next_block < blocks.stop and len(outstanding) + len(finished) < window:
+                    # Tasks of TASK_SECONDS, shorter towards the end (a quarter of what is left
+                    # per worker thread, down to TAIL_SECONDS) so that the workers finish
+                    # together. Results do not depend on it.
+                    share = -(-(blocks.stop - next_block) // (2 * threads))
+                    share = max(share, task_blocks(pace, TAIL_SECONDS, most))
+                    size = min(task_blocks(pace, TASK_SECONDS, most), share)
                     stop = min(blocks.stop, next_block + size)
                     with self._lost():
                         future = client.submit(
@@ -197,8 +244,9 @@ class DaskBackend:
                 future = next(pending)
                 seconds, parts = self._result(future)
                 finished[outstanding.pop(future.key)[0]] = parts
-                # Size the next tasks by the time this one took (results do not depend on it).
-                size = _task_blocks(seconds / len(parts))
+                # The next tasks are sized by the time this one took and the bytes of its
+                # results.
+                most, pace = _most_blocks(parts), seconds / len(parts)
         finally:
             if client.status == "running":
                 client.cancel([f for _, f in outstanding.values()] + [shared], force=True)
@@ -239,13 +287,39 @@ def _kernel(kernel: Kernel[T]) -> Kernel[T]:
     return kernel
 
 
-def _task_blocks(per_block: float) -> int:
-    """Blocks per task: about TASK_SECONDS of work, at most MAX_TASK_BLOCKS."""
-    return task_blocks(per_block, TASK_SECONDS, MAX_TASK_BLOCKS)
+def _most_blocks(parts: list[Any]) -> int:
+    """The most blocks per task whose results, at the size of ``parts``, fit in
+    MAX_TASK_BYTES; at most MAX_TASK_BLOCKS, at least one."""
+    from dask.sizeof import sizeof
+
+    per_block = max(1, sizeof(parts)) / max(1, len(parts))
+    return max(1, min(MAX_TASK_BLOCKS, int(MAX_TASK_BYTES / per_block)))
 
 
 _clients: dict[str, tuple[Any, Any]] = {}  # scheduler -> (client, the cluster started or None)
+_starting: dict[str, Future[Any]] = {}  # scheduler -> its client, connecting in the background
 _lock = threading.Lock()
+
+
+def start(scheduler: str) -> None:
+    """Begin connecting to ``scheduler`` (starting ``local:N``'s cluster) in a thread of its
+    own, unless it is connected or connecting already; :meth:`DaskBackend.client` waits for
+    it. Signals still reach the main thread, and :func:`close_all` waits for the start to end
+    before closing what it started."""
+    with _lock:
+        known = _clients.get(scheduler)
+        if scheduler in _starting or (known is not None and known[0] is not None):
+            return
+        starting: Future[Any] = Future()
+        _starting[scheduler] = starting
+
+    def connecting() -> None:
+        try:
+            starting.set_result(connect(scheduler))
+        except BaseException as error:  # handed to the thread that waits for it
+            starting.set_exception(error)
+
+    threading.Thread(target=connecting, name="gumbelcheck-dask-start").start()
 
 
 def connect(scheduler: str) -> Any:
@@ -313,8 +387,13 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def close_all() -> None:
-    """Close every client this process opened and every local cluster it started."""
+    """Close every client this process opened and every local cluster it started (after the
+    starts still under way have ended)."""
+    for starting in list(_starting.values()):
+        with contextlib.suppress(BaseException):
+            starting.result()
     with _lock:
+        _starting.clear()
         while _clients:
             _close(*_clients.popitem()[1])
 
