@@ -296,6 +296,18 @@ def test_a_local_cluster_that_cannot_start_is_one_line_with_exit_code_2(
     assert dask_backend._starting == {}, "closing forgets the failed start"
 
 
+def test_input_found_bad_after_the_scheduler_starts_no_local_cluster(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(dask_backend, "start", started.append)
+    report = tmp_path / "missing" / "report.csv"
+    result = cli("maxtrick", "--pi", PI, "-q", "--scheduler", "local:2", "--csv", str(report))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"gumbelcheck: error: cannot write '{report}'")
+    assert started == []
+
+
 # A real cluster: `dask scheduler` and two `dask worker` processes on 127.0.0.1.
 
 

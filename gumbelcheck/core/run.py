@@ -67,8 +67,8 @@ class RunConfig:
         ``scheduler`` (else the ``GUMBELCHECK_SCHEDULER`` environment variable) names a Dask
         scheduler, ``tcp://host:port`` or ``local:N``, to run the blocks on instead of
         ``backend``: an address is reached now, before any sampling (ClusterError when it
-        cannot be); ``local:N`` starts its cluster in the background while the caller runs
-        the first blocks.
+        cannot be); ``local:N`` starts its cluster in the background when the run begins,
+        while the caller runs the first blocks.
         """
         from gumbelcheck.engine import dask
 

@@ -164,11 +164,10 @@ def local_workers(scheduler: str) -> int:
 def backend(scheduler: str) -> DaskBackend:
     """The backend of ``scheduler``: InputError when it is not a scheduler. An address is
     reached now, before any sampling (ClusterError when it cannot be); ``local:N`` starts its
-    cluster in the background, and the caller runs blocks until it is up."""
+    cluster when the first run needs it, in the background, and the caller runs blocks until
+    it is up (so that input found bad later starts no cluster)."""
     chosen = DaskBackend(parse_scheduler(scheduler))
-    if _LOCAL.fullmatch(chosen.scheduler):
-        start(chosen.scheduler)
-    else:
+    if not _LOCAL.fullmatch(chosen.scheduler):
         chosen.client()
     return chosen
 
@@ -197,6 +196,8 @@ class DaskBackend:
         """The results of ``blocks``, in block order."""
         # While local:N starts (its workers import Dask, a few tenths of a second), the caller
         # runs the next blocks itself; results do not depend on where a block runs.
+        if len(blocks) > 0 and _LOCAL.fullmatch(self.scheduler):
+            start(self.scheduler)
         starting = _starting.get(self.scheduler)
         while starting is not None and not starting.done() and len(blocks) > 0:
             yield run_block(kernel, plan, seed, blocks.start)
