@@ -256,5 +256,8 @@ def run_prepared(ready: Any, quiet: bool, *reports: Path | None) -> Any:
 
 def main() -> NoReturn:
     """Entry point of the ``gumbelcheck`` console script."""
+    from gumbelcheck.engine.heap import keep_freed_memory
+
+    keep_freed_memory()  # this process is gumbelcheck's own
     app()
     raise SystemExit(EXIT_PASS)  # pragma: no cover - app() always exits

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gumbelcheck.engine.blocks import Backend, Kernel, Plan, run_block, run_range, task_blocks
+from gumbelcheck.engine.heap import keep_freed_memory
 
 T = TypeVar("T")
 
@@ -255,11 +256,13 @@ _UNAVAILABLE: Any = object()
 _worker: tuple[Kernel[Any] | None, Plan, int] | None = None
 
 def _start_worker(payload: bytes, plan: Plan, seed: int, caller: int) -> None:
-    """Initializer of a worker: die with the caller, leave Ctrl-C to it, and keep the kernel
+    """Initializer of a worker: die with the caller, leave Ctrl-C to it, keep freed memory for
+    the next block (see :mod:`~gumbelcheck.engine.heap`), and keep the kernel
     (None when it does not unpickle here, e.g. a function of the caller's script)."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with(caller)
+    keep_freed_memory()
     try:
         kernel = pickle.loads(payload)
     except Exception:

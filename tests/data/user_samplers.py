@@ -1,6 +1,8 @@
 """User samplers for the tests, loaded by path (``tests/data/user_samplers.py:choice``) as a
 user's own file would be."""
 
+import sys
+
 import numpy as np
 
 from gumbelcheck import returns_counts
@@ -9,6 +11,23 @@ from gumbelcheck import returns_counts
 def choice(logits, n, seed):
     """Correct: numpy's inverse-cdf choice."""
     return np.random.default_rng(seed).choice(logits.size, size=n, p=np.exp(logits))
+
+
+_FAULTS = []
+
+
+def choice_counting_faults(logits, n, seed):
+    """Correct: ``choice``, counting the page faults its calls take after the first; they
+    are printed to stderr when the process ends."""
+    import atexit
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    draws = choice(logits, n, seed)
+    if not _FAULTS:
+        atexit.register(lambda: print("faults:", sum(_FAULTS[1:]), file=sys.stderr))
+    _FAULTS.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    return draws
 
 
 def tempered(logits, n, seed):
