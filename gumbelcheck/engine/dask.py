@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gumbelcheck.core.errors import InputError
+from gumbelcheck.engine import heap
 from gumbelcheck.engine.blocks import Kernel, Plan, run_block, run_range, task_blocks
 
 T = TypeVar("T")
@@ -76,9 +77,11 @@ MAX_TASK_BYTES = 16 * 2**20
 TASKS_PER_THREAD = 3
 
 #: The Dask configuration of a ``local:N`` cluster (for a cluster of one's own, see the
-#: README). Its workers keep glibc's malloc defaults, as the local engine's do: Dask's
-#: MALLOC_TRIM_THRESHOLD_ also turns off malloc's adaptive mmap threshold, so that every
-#: block's arrays would be mapped and faulted in afresh (about a tenth more CPU time). The
+#: README). Its workers' glibc heap keeps a block's freed arrays for the next block, as the
+#: local engine's workers do (:mod:`~gumbelcheck.engine.heap`: the same two thresholds, set
+#: through the environment the nannies give the workers); Dask's own MALLOC_TRIM_THRESHOLD_
+#: of 64 KiB also turns off malloc's adaptive mmap threshold, so that every block's arrays
+#: were mapped and faulted in afresh (about a tenth more CPU time). The
 #: scheduler sends tasks on to the workers before their threads are free (no round trip
 #: between two tasks), no profiler thread samples the workers' stacks 100 times a second, and
 #: the event loops' periodic chores (the admin tick, every 20 ms by default, the memory and
@@ -89,7 +92,8 @@ TASKS_PER_THREAD = 3
 #: is off: its ReduceReplicas policy drops the kernel's copies from workers that have no task
 #: of the run at that moment, and the results a run holds are too small to need managing.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": heap.TRIM_THRESHOLD,
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": heap.MMAP_THRESHOLD,
     "distributed.scheduler.worker-saturation": math.inf,
     "distributed.scheduler.active-memory-manager.start": False,
     "distributed.worker.profile.enabled": False,
