@@ -85,19 +85,25 @@ def test_float_sums_and_block_order_are_those_of_a_local_run(in_process: str) ->
     assert starts == [b * 1000 for b in range(plan.blocks)]
 
 
-@pytest.mark.usefixtures("small_tasks")
-def test_tasks_are_named_by_block_range_and_bounded_in_flight(
-    in_process: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = dask_backend.backend(in_process)
-    keys: list[str] = []
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the tasks submitted to Dask from now on, in order."""
+    submitted: list[str] = []
     submit = distributed.Client.submit
 
     def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
-        keys.append(kwargs["key"])
+        submitted.append(kwargs["key"])
         return submit(self, *args, **kwargs)
 
     monkeypatch.setattr(distributed.Client, "submit", recording)
+    return submitted
+
+
+@pytest.mark.usefixtures("small_tasks")
+def test_tasks_are_named_by_block_range_and_bounded_in_flight(
+    in_process: str, keys: list[str]
+) -> None:
+    backend = dask_backend.backend(in_process)
     plan = engine.Plan(samples=50, block_size=1)
     parts = backend.results(_starts, plan, 3, range(1, 50), 0.0)
     assert next(parts) == [1]
@@ -125,7 +131,7 @@ def test_every_run_spreads_its_first_tasks_over_every_worker(in_process: str) ->
 
 
 def test_tasks_shrink_towards_the_end_and_are_capped_by_the_bytes_of_their_results(
-    in_process: str, monkeypatch: pytest.MonkeyPatch
+    in_process: str, keys: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     most = dask_backend.MAX_TASK_BLOCKS
     cap = dask_backend.MAX_TASK_BYTES
@@ -135,14 +141,6 @@ def test_tasks_shrink_towards_the_end_and_are_capped_by_the_bytes_of_their_resul
     assert dask_backend._most_blocks([np.zeros(2**22)]) == 1  # 32 MiB: one block a task
     assert dask_backend._most_blocks([np.zeros(1)] * 5) == most
     backend = dask_backend.backend(in_process)
-    keys: list[str] = []
-    submit = distributed.Client.submit
-
-    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
-        keys.append(kwargs["key"])
-        return submit(self, *args, **kwargs)
-
-    monkeypatch.setattr(distributed.Client, "submit", recording)
     monkeypatch.setattr(dask_backend, "TAIL_SECONDS", 0.0)  # these blocks take microseconds
     plan = engine.Plan(samples=10_001, block_size=1)
     assert len(list(backend.results(_starts, plan, 3, range(1, 10_001), 0.0))) == 10_000
