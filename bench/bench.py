@@ -17,7 +17,7 @@ that the timed processes import what a user's would::
 
 Usage::
 
-    python bench/bench.py                 # the full benchmark (about seven minutes on 2 cores)
+    python bench/bench.py                 # the full benchmark (about 12 minutes on 2 cores)
     python bench/bench.py --quick         # smaller N, to try it out
     python bench/bench.py --out results/bench.csv
     python bench/bench.py --only user-sampler   # the --sampler rows alone (about two minutes)
