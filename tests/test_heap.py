@@ -1,4 +1,4 @@
-"""glibc's heap thresholds, fixed in gumbelcheck's own processes (gumbelcheck.engine.heap)."""
+"""glibc's heap thresholds, fixed in gumbelcheck's own processes (gumbelcheck.core.heap)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import pytest
 CALLS = """
 import resource, sys
 import numpy as np
-from gumbelcheck.engine.heap import keep_freed_memory
+from gumbelcheck.core.heap import keep_freed_memory
 if sys.argv[1] == "tuned":
     tuned = keep_freed_memory()
 else:  # glibc's initial thresholds, held fixed: each call's arrays are mapped afresh
     import ctypes
-    from gumbelcheck.engine import heap
+    from gumbelcheck.core import heap
     mallopt = ctypes.CDLL(None).mallopt
     options = (heap.M_MMAP_THRESHOLD, heap.M_TRIM_THRESHOLD)
     fixed = [mallopt(option, 128 * 1024) for option in options]

@@ -256,7 +256,7 @@ def run_prepared(ready: Any, quiet: bool, *reports: Path | None) -> Any:
 
 def main() -> NoReturn:
     """Entry point of the ``gumbelcheck`` console script."""
-    from gumbelcheck.engine.heap import keep_freed_memory
+    from gumbelcheck.core.heap import keep_freed_memory
 
     keep_freed_memory()  # this process is gumbelcheck's own
     app()

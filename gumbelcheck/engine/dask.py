@@ -42,8 +42,8 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from gumbelcheck.core import heap
 from gumbelcheck.core.errors import InputError
-from gumbelcheck.engine import heap
 from gumbelcheck.engine.blocks import Kernel, Plan, run_block, run_range, task_blocks
 
 T = TypeVar("T")
@@ -78,7 +78,7 @@ TASKS_PER_THREAD = 3
 
 #: The Dask configuration of a ``local:N`` cluster (for a cluster of one's own, see the
 #: README). Its workers' glibc heap keeps a block's freed arrays for the next block, as the
-#: local engine's workers do (:mod:`~gumbelcheck.engine.heap`: the same two thresholds, set
+#: local engine's workers do (:mod:`~gumbelcheck.core.heap`: the same two thresholds, set
 #: through the environment the nannies give the workers); Dask's own MALLOC_TRIM_THRESHOLD_
 #: of 64 KiB also turns off malloc's adaptive mmap threshold, so that every block's arrays
 #: were mapped and faulted in afresh (about a tenth more CPU time). The

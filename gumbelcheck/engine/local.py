@@ -28,8 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from gumbelcheck.core.heap import keep_freed_memory
 from gumbelcheck.engine.blocks import Backend, Kernel, Plan, run_block, run_range, task_blocks
-from gumbelcheck.engine.heap import keep_freed_memory
 
 T = TypeVar("T")
 
@@ -257,7 +257,7 @@ _worker: tuple[Kernel[Any] | None, Plan, int] | None = None
 
 def _start_worker(payload: bytes, plan: Plan, seed: int, caller: int) -> None:
     """Initializer of a worker: die with the caller, leave Ctrl-C to it, keep freed memory for
-    the next block (see :mod:`~gumbelcheck.engine.heap`), and keep the kernel
+    the next block (see :mod:`~gumbelcheck.core.heap`), and keep the kernel
     (None when it does not unpickle here, e.g. a function of the caller's script)."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
