@@ -294,3 +294,22 @@ def test_quiet_and_short_runs_print_no_progress(cli: Cli) -> None:
     result = cli("maxtrick", "--pi", "0.5,0.5", "-n", "1000", "--seed", "1")
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_the_group_help_lists_generated_commands_without_importing_their_checks() -> None:
+    # A generated command's options come from its check's prepare function; listing it in
+    # `gumbelcheck --help` needs only its name and help (numpy alone costs 0.05 s of start-up).
+    script = (
+        "import sys\n"
+        "sys.argv = ['gumbelcheck', '--help']\n"
+        "from gumbelcheck.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m == 'numpy' or m.startswith('gumbelcheck.checks.')]\n"
+        "print(sorted(loaded), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "COLUMNS": "120"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.stderr.strip() == "['gumbelcheck.checks.registry']"
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert {"maxlaw", "topk", "maxtrick", "gradients"} <= listed
+    assert "Gumbel-top-k: ordered samples without replacement" in done.stdout

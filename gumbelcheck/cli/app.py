@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from gumbelcheck._version import __version__
 from gumbelcheck.core.errors import InputError
@@ -57,14 +57,30 @@ class _OneLineErrors(TyperGroup):
         own = super().list_commands(ctx)
         return [*own, *(name for name in registry.without_command() if name not in own)]
 
+    _resolving = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # The command that will run (or show its own help): built in full by get_command.
+        self._resolving = True
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            self._resolving = False
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is None:
             from gumbelcheck.checks import registry
-            from gumbelcheck.cli.generic import command_for
 
             if cmd_name in registry.without_command():
-                return command_for(registry.get(cmd_name))
+                info = registry.get(cmd_name)
+                if not self._resolving:
+                    # Listed only (the group's help): its name and help, without importing
+                    # the check, whose options come from its prepare function's signature.
+                    return TyperCommand(name=info.name, help=info.help)
+                from gumbelcheck.cli.generic import command_for
+
+                return command_for(info)
         return command
 
     def main(  # type: ignore[override]
