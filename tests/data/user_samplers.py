@@ -1,6 +1,8 @@
 """User samplers for the tests, loaded by path (``tests/data/user_samplers.py:choice``) as a
 user's own file would be."""
 
+import atexit
+import resource
 import sys
 
 import numpy as np
@@ -19,9 +21,6 @@ _FAULTS = []
 def choice_counting_faults(logits, n, seed):
     """Correct: ``choice``, counting the page faults its calls take after the first; they
     are printed to stderr when the process ends."""
-    import atexit
-    import resource
-
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     draws = choice(logits, n, seed)
     if not _FAULTS:
